@@ -1,0 +1,52 @@
+# Livepool: every target sets itself up; `make test` and `make demo` work on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := $(CURDIR)/.venv
+# ape-vyper finds the compiler with shutil.which("vyper"): the venv's bin must come first,
+# or it tries to download a compiler (and there is no internet here).
+export PATH := $(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+export VIRTUAL_ENV := $(VENV)
+# Keep ape's data (compiler cache, local accounts) inside the project, not in $HOME.
+export APE_DATA_FOLDER ?= $(CURDIR)/.cache/ape
+
+PY_STAMP := $(VENV)/.stamp-python
+JS_STAMP := node_modules/.stamp-js
+
+.PHONY: help setup test test-contracts test-offchain bench lint demo clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+setup: $(PY_STAMP) $(JS_STAMP)  ## make .venv and node_modules (idempotent, quick when done)
+
+$(PY_STAMP): pyproject.toml
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check -U "pip>=24"
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@# ape-foundry 0.8.12 pins evm-trace<0.3 in its metadata while eth-ape 0.8.52 needs >=0.3;
+	@# the two work together, so it is installed without its (already present) dependencies.
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check --no-deps "ape-foundry==0.8.12"
+	@touch $@
+
+$(JS_STAMP): package.json
+	npm install --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test: setup  ## run every test (contracts, accountant; SQLite and PostgreSQL)
+	$(VENV)/bin/ape test tests -q -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: setup  ## run the benchmarks and print their tables
+	$(VENV)/bin/ape run gas_bench 2>/dev/null || $(VENV)/bin/python bench/gas.py
+
+lint: setup  ## ruff over the Python code, vyper's own checks over the contract
+	$(VENV)/bin/ruff check offchain scripts tests bench
+	$(VENV)/bin/ruff format --check offchain scripts tests bench
+	$(VENV)/bin/ape compile --force >/dev/null
+
+demo: setup  ## play the contract's life on the local chain, printing each step and its gas
+	$(VENV)/bin/ape run demo
+
+clean:  ## remove build products (keeps .venv and node_modules)
+	rm -rf .build .cache .hypothesis
