@@ -18,7 +18,7 @@ def __default__():
 
 
 @external
-def claim(account: address, cumulative: uint256, proof: DynArray[bytes32, 32]) -> uint256:
+def claim(account: address, cumulative: uint256, proof: DynArray[bytes32, 24]) -> uint256:
     """
     @notice Stores the cumulative and pays it, no checks.
     """
@@ -30,15 +30,15 @@ def claim(account: address, cumulative: uint256, proof: DynArray[bytes32, 32]) -
 
 @external
 def claim_many(
-    accounts: DynArray[address, 256],
-    cumulatives: DynArray[uint256, 256],
-    proofs: DynArray[DynArray[bytes32, 32], 256],
+    accounts: DynArray[address, 100],
+    cumulatives: DynArray[uint256, 100],
+    proofs: DynArray[DynArray[bytes32, 24], 100],
 ) -> uint256:
     """
     @notice The batch form of `claim`, no checks.
     """
     paid: uint256 = 0
-    for i: uint256 in range(len(accounts), bound=256):
+    for i: uint256 in range(len(accounts), bound=100):
         amount: uint256 = unsafe_sub(cumulatives[i], self.claimed[accounts[i]])
         self.claimed[accounts[i]] = cumulatives[i]
         send(accounts[i], amount)

@@ -7,17 +7,17 @@
 """
 
 interface Distributor:
-    def claim(account: address, cumulative: uint256, proof: DynArray[bytes32, 32]) -> uint256: nonpayable
+    def claim(account: address, cumulative: uint256, proof: DynArray[bytes32, 24]) -> uint256: nonpayable
 
 # @dev The claim to replay on receive.
 target: address
 account: address
 cumulative: uint256
-proof: DynArray[bytes32, 32]
+proof: DynArray[bytes32, 24]
 
 
 @external
-def arm(target: address, account: address, cumulative: uint256, proof: DynArray[bytes32, 32]):
+def arm(target: address, account: address, cumulative: uint256, proof: DynArray[bytes32, 24]):
     """
     @notice Stores the claim to replay when ETH arrives.
     """
