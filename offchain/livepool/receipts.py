@@ -1,0 +1,338 @@
+"""Work receipts and verification verdicts: the pool's input, validated.
+
+This module owns the shape of a receipt (one transcoded segment, field names fixed by
+``DESIGN.md``) and of a verdict (a segment that failed verification), every bound they
+must respect, the cheap plausibility check on renditions, and the canonical bytes that
+make ingest idempotent. It does no I/O and keeps no state beyond a checksum cache.
+
+Validation is strict on purpose: amounts are JSON integers (no ``true``, no ``1.0``,
+no ``"1"``), unknown fields are refused, and each refusal is a
+:class:`livepool.errors.ValidationError` whose message names the field, e.g.
+``transcoder: not a 20-byte hex address: '0x12'``. Addresses are accepted in any case
+and stored EIP-55 checksummed (a mixed-case input is *not* checked against its
+checksum: orchestrators lower-case freely).
+
+Canonical bytes (the idempotency fingerprint, see :func:`canonical_receipt_bytes`) are
+the receipt as JSON with keys sorted, no whitespace, UTF-8 (non-ASCII unescaped),
+fields that are absent (``None``) omitted, integers as JSON numbers, addresses
+checksummed, and a rendition's integral ``fps`` written as an integer (``30``, never
+``30.0``) so that the bytes do not depend on how the sender spelt it.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from functools import lru_cache
+from math import ceil
+from typing import Annotated, Any, Final, Literal
+
+import pydantic
+from eth_utils import to_checksum_address
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
+
+from livepool.errors import ValidationError
+
+__all__ = [
+    "MAX_DURATION_MS",
+    "MAX_FINISHED_AT",
+    "MAX_LATENCY_MS",
+    "MAX_PIXELS",
+    "MAX_PRICE",
+    "MIN_FINISHED_AT",
+    "PLAUSIBILITY_TOLERANCE",
+    "ZERO_ADDRESS",
+    "Receipt",
+    "Rendition",
+    "Verdict",
+    "canonical_receipt_bytes",
+    "canonical_verdict_bytes",
+    "checksum_address",
+    "is_plausible",
+    "keccak256",
+    "parse_receipt",
+    "parse_verdict",
+    "plausibility",
+    "receipt_digest",
+    "verdict_digest",
+]
+
+# --- bounds -----------------------------------------------------------------------------
+# Each bound rejects what no real orchestrator sends, so that a corrupt or hostile
+# receipt cannot overflow a database column or dwarf a whole epoch's pay.
+
+#: 2015-01-01T00:00:00Z: nothing Livepeer transcoded finished earlier.
+MIN_FINISHED_AT: Final = 1_420_070_400
+#: 2100-01-01T00:00:00Z.
+MAX_FINISHED_AT: Final = 4_102_444_800
+#: One hour of media in one segment (go-livepeer segments are seconds long).
+MAX_DURATION_MS: Final = 3_600_000
+#: One day of wall time for one segment.
+MAX_LATENCY_MS: Final = 86_400_000
+#: Pixels in one segment: 10^13 is an hour of 8K at 90 fps, far past any real segment.
+MAX_PIXELS: Final = 10**13
+#: Prices and units are bounded below 2**128 so that every product fits in uint256.
+MAX_PRICE: Final = 2**128 - 1
+#: Sequence numbers and rounds fit a signed 64-bit database column.
+MAX_INT64: Final = 2**63 - 1
+#: The plausibility check allows 2 % over the nominal pixel count (codec padding).
+PLAUSIBILITY_TOLERANCE: Final = Fraction(102, 100)
+#: Never a payout address.
+ZERO_ADDRESS: Final = "0x0000000000000000000000000000000000000000"
+
+_HEX_DIGITS: Final = frozenset("0123456789abcdefABCDEF")
+
+try:  # safe-pysha3 (a dependency) is ~4x faster than eth-hash's pycryptodome default.
+    from sha3 import keccak_256 as _keccak_256
+
+    def keccak256(data: bytes) -> bytes:
+        """Keccak-256 (Ethereum's, not NIST SHA3-256) of ``data``."""
+        return bytes(_keccak_256(data).digest())
+
+except ImportError:  # pragma: no cover - the fallback is only for odd installs
+    from eth_hash.auto import keccak as _eth_keccak
+
+    def keccak256(data: bytes) -> bytes:
+        """Keccak-256 (Ethereum's, not NIST SHA3-256) of ``data``."""
+        return bytes(_eth_keccak(data))
+
+
+@lru_cache(maxsize=65_536)
+def checksum_address(value: str) -> str:
+    """Return ``value`` EIP-55 checksummed, or raise ``ValueError`` if it is no address.
+
+    Any case is accepted. Cached: a pool has few miners and many receipts, and
+    ``to_checksum_address`` costs ~10 µs (a keccak and a hex round trip).
+    """
+    if (
+        not isinstance(value, str)
+        or len(value) != 42
+        or value[:2] not in ("0x", "0X")
+        or not _HEX_DIGITS.issuperset(value[2:])
+    ):
+        raise ValueError(f"not a 20-byte hex address: {value!r:.60}")
+    return str(to_checksum_address("0x" + value[2:]))
+
+
+def _address(value: str) -> str:
+    try:
+        return checksum_address(value)
+    except ValueError as exc:
+        raise PydanticCustomError("address", str(exc)) from None
+
+
+def _payout_address(value: str) -> str:
+    address = _address(value)
+    if address == ZERO_ADDRESS:
+        raise PydanticCustomError("address", "the zero address cannot be paid")
+    return address
+
+
+def _integral_fps(value: int | float) -> int | float:
+    # 30.0 and 30 are the same frame rate: one spelling keeps canonical bytes stable.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# No control characters: they break logs and PostgreSQL refuses NUL in text.
+_PRINTABLE: Final = r"^[^\x00-\x1f\x7f]+$"
+
+Address = Annotated[str, AfterValidator(_address)]
+PayoutAddress = Annotated[str, AfterValidator(_payout_address)]
+Id128 = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=_PRINTABLE)]
+Label64 = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=_PRINTABLE)]
+Pixels = Annotated[int, Field(ge=0, le=MAX_PIXELS)]
+
+_STRICT: Final = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class Rendition(BaseModel):
+    """One output rendition of a segment (optional detail, used for plausibility)."""
+
+    model_config = _STRICT
+
+    # Fields in alphabetical order: serialisation order is the canonical order.
+    fps: Annotated[
+        int | float, Field(ge=0.01, le=1000, allow_inf_nan=False), AfterValidator(_integral_fps)
+    ]
+    height: Annotated[int, Field(gt=0, le=16_384)]
+    pixels: Pixels
+    profile: Label64
+    width: Annotated[int, Field(gt=0, le=16_384)]
+
+
+class Receipt(BaseModel):
+    """One transcoded segment as reported by the pool orchestrator (fixed field names).
+
+    Frozen and strict. Addresses are stored checksummed. The value of the segment is
+    ``billable * price_per_unit / pixels_per_unit`` wei (see :mod:`livepool.accounting`).
+    """
+
+    model_config = _STRICT
+
+    # Fields in alphabetical order: serialisation order is the canonical order.
+    broadcaster: Address | None = None
+    duration_ms: Annotated[int, Field(gt=0, le=MAX_DURATION_MS)]
+    finished_at: Annotated[int, Field(ge=MIN_FINISHED_AT, lt=MAX_FINISHED_AT)]
+    id: Id128
+    latency_ms: Annotated[int, Field(ge=0, le=MAX_LATENCY_MS)]
+    node: Id128 | None = None
+    orchestrator: Address
+    pixels_decoded: Pixels
+    pixels_encoded: Pixels
+    pixels_per_unit: Annotated[int, Field(gt=0, le=MAX_PRICE)]
+    price_per_unit: Annotated[int, Field(ge=0, le=MAX_PRICE)]
+    profiles: Annotated[list[Label64], Field(max_length=32)] | None = None
+    region: Label64 | None = None
+    renditions: Annotated[list[Rendition], Field(min_length=1, max_length=32)] | None = None
+    round: Annotated[int, Field(ge=0, le=MAX_INT64)] | None = None
+    seq: Annotated[int, Field(ge=0, le=MAX_INT64)]
+    status: Literal["ok", "failed"]
+    stream: Id128
+    transcoder: PayoutAddress
+
+    @property
+    def implausible(self) -> str | None:
+        """Why the pixel counts cannot be true, or ``None``; see :func:`plausibility`."""
+        return plausibility(self)
+
+
+def _failed_only(value: bool) -> bool:
+    # Literal[False] would also take 0 (0 == False): a strict bool, then this check.
+    if value:
+        raise PydanticCustomError("verdict_ok", "a verdict records a failure: must be false")
+    return value
+
+
+class Verdict(BaseModel):
+    """A segment that failed verification, possibly long after it was transcoded.
+
+    Only failures are recorded (``ok`` must be ``false``): a verdict forfeits the
+    segment's pay and charges the penalty (see :mod:`livepool.accounting`).
+    """
+
+    model_config = _STRICT
+
+    ok: Annotated[bool, AfterValidator(_failed_only)]
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    receipt_id: Id128
+
+
+# --- plausibility -----------------------------------------------------------------------
+
+
+def plausibility(receipt: Receipt) -> str | None:
+    """Return why ``receipt`` claims more pixels than its renditions allow, else ``None``.
+
+    Without renditions there is nothing to check (``None``). Otherwise, for each
+    rendition the nominal bound is ``width * height * ⌈fps⌉ * ⌈duration_ms / 1000⌉``
+    (ceilings are taken on the exact values, ``fps`` as the exact rational of the
+    float given), and the tolerance is *1.02. The comparison is exact, with no rounding:
+    ``100 * pixels > 102 * bound``. Both the receipt's ``pixels_encoded`` (against the
+    sum of the bounds) and each rendition's own ``pixels`` (against its bound) are
+    checked. An implausible receipt is accepted and stored but credited nothing and
+    charged like a failed verification.
+    """
+    renditions = receipt.renditions
+    if not renditions:
+        return None
+    seconds = -(-receipt.duration_ms // 1000)
+    total = 0
+    num, den = PLAUSIBILITY_TOLERANCE.numerator, PLAUSIBILITY_TOLERANCE.denominator
+    for r in renditions:
+        fps = r.fps if isinstance(r.fps, int) else ceil(Fraction(r.fps))
+        bound = r.width * r.height * fps * seconds
+        if r.pixels * den > bound * num:
+            return (
+                f"rendition {r.profile}: {r.pixels} pixels exceed "
+                f"{r.width}x{r.height} x {fps} fps x {seconds} s x 1.02"
+            )
+        total += bound
+    if receipt.pixels_encoded * den > total * num:
+        return (
+            f"pixels_encoded: {receipt.pixels_encoded} exceed the renditions' "
+            f"{total} nominal pixels x 1.02"
+        )
+    return None
+
+
+def is_plausible(receipt: Receipt) -> bool:
+    """``True`` when :func:`plausibility` finds nothing wrong."""
+    return plausibility(receipt) is None
+
+
+# --- parsing ----------------------------------------------------------------------------
+
+
+_UNION_TAGS: Final = frozenset({"int", "float"})  # pydantic's names for union members
+
+
+def _describe(errors: list[Any], what: str) -> str:
+    """One message naming every offending field, e.g. ``seq: field required``."""
+    parts: dict[str, str] = {}
+    for err in errors:
+        loc = ".".join(str(p) for p in err["loc"] if p not in _UNION_TAGS) or what
+        kind = err["type"]
+        if kind == "missing":
+            detail = "field required"
+        elif kind == "extra_forbidden":
+            detail = "unknown field"
+        elif kind == "string_pattern_mismatch":
+            detail = f"contains a control character: {err['input']!r:.60}"
+        elif kind in ("address", "verdict_ok") or "input" not in err:
+            detail = err["msg"]
+        else:
+            msg = err["msg"]
+            detail = f"{msg[:1].lower()}{msg[1:]}, got {err['input']!r:.60}"
+        parts.setdefault(loc, detail)  # a union reports each member: keep the first
+    return "; ".join(f"{loc}: {detail}" for loc, detail in parts.items())
+
+
+def parse_receipt(obj: Any) -> Receipt:
+    """Validate one receipt (a mapping, as decoded from JSON) and return it.
+
+    Raises :class:`~livepool.errors.ValidationError` naming every offending field,
+    e.g. ``transcoder: not a 20-byte hex address: '0x12'; seq: field required``.
+    """
+    try:
+        return Receipt.model_validate(obj)
+    except pydantic.ValidationError as exc:
+        raise ValidationError(_describe(exc.errors(include_url=False), "receipt")) from None
+
+
+def parse_verdict(obj: Any) -> Verdict:
+    """Validate one verdict; same error contract as :func:`parse_receipt`."""
+    try:
+        return Verdict.model_validate(obj)
+    except pydantic.ValidationError as exc:
+        raise ValidationError(_describe(exc.errors(include_url=False), "verdict")) from None
+
+
+# --- canonical bytes --------------------------------------------------------------------
+
+
+def canonical_receipt_bytes(receipt: Receipt) -> bytes:
+    """The receipt's canonical JSON bytes (see the module docstring).
+
+    Same ``id`` and same bytes: a duplicate (no-op); same ``id``, other bytes: a
+    conflict. Produced by pydantic's serialiser, which writes fields in declaration
+    order; the models declare them alphabetically, so keys come out sorted (a test
+    ties this to ``json.dumps(..., sort_keys=True)``).
+    """
+    return receipt.model_dump_json(exclude_none=True).encode()
+
+
+def receipt_digest(receipt: Receipt) -> bytes:
+    """``keccak256(canonical_receipt_bytes(receipt))``: 32 bytes."""
+    return keccak256(canonical_receipt_bytes(receipt))
+
+
+def canonical_verdict_bytes(verdict: Verdict) -> bytes:
+    """The verdict's canonical JSON bytes, same rules as for receipts."""
+    return verdict.model_dump_json().encode()
+
+
+def verdict_digest(verdict: Verdict) -> bytes:
+    """``keccak256(canonical_verdict_bytes(verdict))``: 32 bytes."""
+    return keccak256(canonical_verdict_bytes(verdict))

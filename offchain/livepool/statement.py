@@ -1,0 +1,507 @@
+"""The per-epoch statement: what the pool publishes so anyone can check a root.
+
+This module owns the statement's schema, its canonical bytes, ``data_hash`` (what goes
+on-chain with the root) and the auditor-side :func:`check_statement`. Pure: no I/O, no
+chain. A statement is built from an :class:`~livepool.accounting.EpochResult`.
+
+Canonical bytes: JSON, keys sorted, separators ``(",", ":")``, UTF-8, no trailing
+newline. **Every amount** — wei and pixel counts, which exceed 2**53 — is a decimal
+string (``"123"``, no sign, no leading zeros) so JavaScript tools read them exactly;
+exact rationals (``penalty_base``, settings' fractions) are ``"n/d"`` strings in lowest
+terms (``"1"`` when integral); epoch numbers, timestamps, basis points and segment
+counts are JSON numbers; hashes are ``0x`` + 64 lower-case hex digits; addresses are
+EIP-55 checksummed; miners are sorted by lower-cased address. :func:`load_statement` accepts only
+this form, so ``canonical_bytes(load_statement(b)) == b`` for every valid ``b``.
+
+``data_hash = keccak256(canonical_bytes)``.
+
+Receipt and verdict digests (``receipts`` / ``verdicts`` sections): each item's digest
+is ``keccak256`` of its canonical bytes (:func:`livepool.receipts.receipt_digest`,
+:func:`~livepool.receipts.verdict_digest`); the set digest is
+``keccak256(d_1 ‖ d_2 ‖ … ‖ d_n)`` over those 32-byte digests sorted ascending (bytewise,
+no duplicates), so ``keccak256(b"")`` for none. ``receipts`` covers every receipt
+credited to the epoch, whatever became of it (credited, failed, charged); ``verdicts``
+every verdict charged in the epoch (on time or late).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from fractions import Fraction
+from itertools import pairwise
+from typing import Annotated, Any, Final, Literal
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
+
+from livepool.accounting import BPS_DENOMINATOR, EpochResult, PoolSettings
+from livepool.errors import LivepoolError, ValidationError
+from livepool.merkle import MerkleTree
+from livepool.receipts import checksum_address, keccak256
+
+__all__ = [
+    "STATEMENT_VERSION",
+    "DigestSet",
+    "MinerEntry",
+    "PoolEntry",
+    "Statement",
+    "build_statement",
+    "canonical_bytes",
+    "check_statement",
+    "data_hash",
+    "digest_set",
+    "load_statement",
+]
+
+STATEMENT_VERSION: Final = "livepool-statement-v1"
+
+try:  # a streaming Keccak-256: safe-pysha3 (a dependency), else pycryptodome
+    from sha3 import keccak_256 as _sha3_keccak
+
+    def _keccak_stream() -> Any:
+        return _sha3_keccak()
+
+except ImportError:  # pragma: no cover - the fallback is only for odd installs
+    from Crypto.Hash import keccak as _crypto_keccak
+
+    def _keccak_stream() -> Any:
+        return _crypto_keccak.new(digest_bits=256)
+
+
+# --- canonical field types ---------------------------------------------------------------
+
+
+def _amount(value: Any) -> int:
+    if type(value) is not str or not (
+        value == "0" or (value[:1] in "123456789" and value.isdigit() and value.isascii())
+    ):
+        raise ValueError(
+            f"must be a decimal string without sign or leading zeros, got {value!r:.80}"
+        )
+    return int(value)
+
+
+def _fraction(value: Any) -> Fraction:
+    if type(value) is not str:
+        raise ValueError(f"must be an 'n/d' string, got {value!r:.80}")
+    try:
+        parsed = Fraction(value)
+    except (ValueError, ZeroDivisionError):
+        raise ValueError(f"not a fraction: {value!r:.80}") from None
+    if parsed < 0 or str(parsed) != value:
+        raise ValueError(f"must be a non-negative fraction in lowest terms, got {value!r:.80}")
+    return parsed
+
+
+def _checksummed(value: Any) -> str:
+    if type(value) is not str:
+        raise ValueError(f"not an address: {value!r:.80}")
+    address = checksum_address(value)  # raises ValueError
+    if address != value:
+        raise ValueError(f"not EIP-55 checksummed: {value!r}")
+    return address
+
+
+def _hash32(value: Any) -> str:
+    if (
+        type(value) is not str
+        or len(value) != 66
+        or not value.startswith("0x")
+        or any(c not in "0123456789abcdef" for c in value[2:])
+    ):
+        raise ValueError(f"not 0x + 64 lower-case hex digits: {value!r:.80}")
+    return value
+
+
+Amount = Annotated[int, PlainValidator(_amount), PlainSerializer(str, return_type=str)]
+Rational = Annotated[Fraction, PlainValidator(_fraction), PlainSerializer(str, return_type=str)]
+Checksummed = Annotated[str, PlainValidator(_checksummed)]
+Hash32 = Annotated[str, PlainValidator(_hash32)]
+Count = Annotated[int, Field(ge=0, strict=True)]
+
+_FROZEN: Final = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class DigestSet(BaseModel):
+    """A set of receipts or verdicts: how many, and their set digest (module docstring)."""
+
+    model_config = _FROZEN
+
+    count: Count
+    digest: Hash32
+
+
+class Window(BaseModel):
+    """The epoch's ``finished_at`` window: ``start`` inclusive, ``end`` exclusive."""
+
+    model_config = _FROZEN
+
+    end: Count
+    start: Count
+
+
+class SettingsEntry(BaseModel):
+    """:class:`~livepool.accounting.PoolSettings` in force, in canonical form."""
+
+    model_config = _FROZEN
+
+    commission_bps: Annotated[int, Field(ge=0, le=BPS_DENOMINATOR, strict=True)]
+    decode_weight: Rational
+    epoch_seconds: Annotated[int, Field(gt=0, strict=True)]
+    fee_address: Checksummed
+    genesis: Count
+    penalty_multiplier: Rational
+    settle_seconds: Count
+
+    def to_settings(self) -> PoolSettings:
+        """The accounting settings these describe."""
+        return PoolSettings(
+            fee_address=self.fee_address,
+            genesis=self.genesis,
+            commission_bps=self.commission_bps,
+            penalty_multiplier=self.penalty_multiplier,
+            decode_weight=self.decode_weight,
+            epoch_seconds=self.epoch_seconds,
+            settle_seconds=self.settle_seconds,
+        )
+
+
+class MinerEntry(BaseModel):
+    """One miner's line: a :class:`~livepool.accounting.MinerRow` in canonical form."""
+
+    model_config = _FROZEN
+
+    address: Checksummed
+    charged_segments: Count
+    clawback: Amount
+    clawback_base: Rational
+    commission: Amount
+    cumulative: Amount
+    debt_in: Amount
+    debt_out: Amount
+    delta: Amount
+    failed_segments: Count
+    gross: Amount
+    overhead: Amount
+    penalty: Amount
+    penalty_base: Rational
+    pixels: Amount
+    pixels_decoded: Amount
+    segments: Count
+
+
+class PoolEntry(BaseModel):
+    """The pool's fee leaf: charges levied per kind, ``delta`` collected, cumulative."""
+
+    model_config = _FROZEN
+
+    address: Checksummed
+    clawback: Amount
+    commission: Amount
+    cumulative: Amount
+    delta: Amount
+    overhead: Amount
+    penalty: Amount
+
+
+class TotalsEntry(BaseModel):
+    """Sums over the miners (and the pool's delta)."""
+
+    model_config = _FROZEN
+
+    clawback: Amount
+    commission: Amount
+    debt_in: Amount
+    debt_out: Amount
+    gross: Amount
+    miner_delta: Amount
+    overhead: Amount
+    penalty: Amount
+    pool_delta: Amount
+
+
+class Statement(BaseModel):
+    """One epoch's published statement. Build with :func:`build_statement`, read with
+    :func:`load_statement`; both give a validated, frozen model."""
+
+    model_config = _FROZEN
+
+    epoch: Count
+    miners: Annotated[tuple[MinerEntry, ...], Field(strict=False)]  # JSON arrays welcome
+    pool: PoolEntry
+    receipts: DigestSet
+    root: Hash32
+    settings: SettingsEntry
+    total: Amount  # Σ cumulative of every leaf, the pool's included: the on-chain total
+    totals: TotalsEntry
+    verdicts: DigestSet
+    version: Literal["livepool-statement-v1"]
+    window: Window
+
+    @pydantic.model_validator(mode="after")
+    def _miners_sorted(self) -> Statement:
+        addresses = [m.address.lower() for m in self.miners]
+        if any(a >= b for a, b in pairwise(addresses)):
+            raise ValueError("miners: must be sorted by address, each once")
+        return self
+
+
+# --- building and reading ---------------------------------------------------------------
+
+
+def digest_set(digests: Iterable[bytes], *, presorted: bool = False) -> DigestSet:
+    """Count and set-digest 32-byte item digests (see the module docstring).
+
+    Unsorted input is sorted (so it is held in memory); with ``presorted=True`` the
+    digests are hashed as they stream (e.g. ``ORDER BY digest`` from the ledger) and
+    the order is checked. A duplicate or a digest of the wrong length is refused.
+    """
+    items = digests if presorted else sorted(digests)
+    hasher = _keccak_stream()
+    count = 0
+    last = b""
+    for item in items:
+        if type(item) is not bytes or len(item) != 32:
+            raise ValidationError(f"digest: not 32 bytes: {item!r:.80}")
+        if item <= last:
+            raise ValidationError(
+                f"digest: {'duplicate' if item == last else 'out of order'}: 0x{item.hex()}"
+            )
+        hasher.update(item)
+        last = item
+        count += 1
+    return DigestSet(count=count, digest="0x" + hasher.hexdigest())
+
+
+def build_statement(
+    epoch: int,
+    result: EpochResult,
+    *,
+    receipts: DigestSet,
+    verdicts: DigestSet,
+) -> Statement:
+    """The statement of ``epoch`` from its settled ``result`` and its digest sets.
+
+    The Merkle root is built here over :meth:`EpochResult.leaves` (every miner with a
+    cumulative > 0, and the fee address).
+    """
+    settings = result.settings
+    start, end = settings.window(epoch)
+    totals = result.totals
+    raw = {
+        "epoch": epoch,
+        "miners": [
+            {
+                "address": r.address,
+                "charged_segments": r.charged_segments,
+                "clawback": str(r.clawback),
+                "clawback_base": str(r.clawback_base),
+                "commission": str(r.commission),
+                "cumulative": str(r.cumulative),
+                "debt_in": str(r.debt_in),
+                "debt_out": str(r.debt_out),
+                "delta": str(r.delta),
+                "failed_segments": r.failed_segments,
+                "gross": str(r.gross),
+                "overhead": str(r.overhead),
+                "penalty": str(r.penalty),
+                "penalty_base": str(r.penalty_base),
+                "pixels": str(r.pixels),
+                "pixels_decoded": str(r.pixels_decoded),
+                "segments": r.segments,
+            }
+            for r in result.miners
+        ],
+        "pool": {
+            "address": result.pool.address,
+            "clawback": str(result.pool.clawback),
+            "commission": str(result.pool.commission),
+            "cumulative": str(result.pool.cumulative),
+            "delta": str(result.pool.delta),
+            "overhead": str(result.pool.overhead),
+            "penalty": str(result.pool.penalty),
+        },
+        "receipts": receipts.model_dump(),
+        "root": "0x" + MerkleTree.build(result.leaves()).root.hex(),
+        "settings": settings.to_json(),
+        "total": str(totals.total),
+        "totals": {
+            "clawback": str(totals.clawback),
+            "commission": str(totals.commission),
+            "debt_in": str(totals.debt_in),
+            "debt_out": str(totals.debt_out),
+            "gross": str(totals.gross),
+            "miner_delta": str(totals.miner_delta),
+            "overhead": str(totals.overhead),
+            "penalty": str(totals.penalty),
+            "pool_delta": str(totals.pool_delta),
+        },
+        "verdicts": verdicts.model_dump(),
+        "version": STATEMENT_VERSION,
+        "window": {"end": end, "start": start},
+    }
+    return load_statement(raw)
+
+
+def load_statement(data: bytes | str | Mapping[str, Any]) -> Statement:
+    """Read a statement from its JSON (bytes or text) or a decoded mapping.
+
+    Only the canonical form is accepted (see the module docstring); anything else
+    raises :class:`~livepool.errors.ValidationError` naming the field. Derived figures
+    are *not* checked here: that is :func:`check_statement`'s job.
+    """
+    if isinstance(data, bytes | str):
+        try:
+            data = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValidationError(f"statement: not JSON: {exc}") from None
+    try:
+        return Statement.model_validate(data)
+    except pydantic.ValidationError as exc:
+        parts = []
+        for err in exc.errors(include_url=False):
+            loc = ".".join(str(p) for p in err["loc"]) or "statement"
+            msg = err["msg"].removeprefix("Value error, ")
+            parts.append(f"{loc}: {msg}")
+        raise ValidationError("; ".join(parts)) from None
+
+
+def canonical_bytes(statement: Statement) -> bytes:
+    """The statement's canonical JSON bytes (module docstring): what ``data_hash`` hashes."""
+    return json.dumps(
+        statement.model_dump(mode="json"),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
+
+
+def data_hash(statement: Statement) -> bytes:
+    """``keccak256(canonical_bytes(statement))``: 32 bytes, proposed on-chain with the root."""
+    return keccak256(canonical_bytes(statement))
+
+
+# --- the auditor's check -----------------------------------------------------------------
+
+
+def check_statement(statement: Statement, previous: Statement | None = None) -> list[str]:
+    """Recompute every derived figure; return the discrepancies (empty: consistent).
+
+    Checked: the window follows from the settings; per miner, commission, penalty,
+    clawback, delta and debt follow from gross, the bases, overhead and debt_in; the
+    pool's levied sums and collected delta; the totals; ``total`` = Σ cumulative; the
+    Merkle root. With ``previous`` (the statement of the epoch before) also continuity:
+    consecutive epochs, the same fee address, ``debt_in`` = previous ``debt_out``,
+    cumulative = previous cumulative + delta (so it never decreases), and no miner with a
+    balance or debt dropped. Gross itself follows from the receipts, which the
+    ``receipts`` digest pins; checking it needs the receipts.
+    """
+    problems: list[str] = []
+    s = statement
+    try:
+        settings = s.settings.to_settings()
+    except LivepoolError as exc:
+        return [f"settings: {exc}"]
+    start, end = settings.window(s.epoch)
+    if (s.window.start, s.window.end) != (start, end):
+        problems.append(
+            f"window: [{s.window.start}, {s.window.end}) but epoch {s.epoch} is [{start}, {end})"
+        )
+    if s.pool.address != settings.fee_address:
+        problems.append(f"pool.address {s.pool.address} is not the fee address")
+
+    prev_miners: dict[str, MinerEntry] = {}
+    prev_pool = 0
+    if previous is not None:
+        prev_miners = {m.address: m for m in previous.miners}
+        prev_pool = previous.pool.cumulative
+        if s.epoch != previous.epoch + 1:
+            problems.append(f"epoch: {s.epoch} does not follow {previous.epoch}")
+        if previous.pool.address != s.pool.address:
+            problems.append(
+                f"pool.address: changed from {previous.pool.address} to {s.pool.address}"
+            )
+        present = {m.address for m in s.miners}
+        for address, m in prev_miners.items():
+            if (m.cumulative or m.debt_out) and address not in present:
+                problems.append(f"miner {address}: dropped with cumulative {m.cumulative}")
+
+    bps = settings.commission_bps
+    multiplier = settings.penalty_multiplier
+    collected = 0
+    for m in s.miners:
+        where = f"miner {m.address}"
+        if m.address == settings.fee_address:
+            problems.append(f"{where}: is the fee address")
+        expect = {
+            "commission": m.gross * bps // BPS_DENOMINATOR,
+            "penalty": int(m.penalty_base * multiplier // 1),
+            "clawback": int(m.clawback_base // 1),
+        }
+        if m.clawback_base > m.penalty_base:
+            problems.append(f"{where}: clawback_base exceeds penalty_base")
+        raw = (
+            m.gross
+            - expect["commission"]
+            - expect["penalty"]
+            - expect["clawback"]
+            - m.overhead
+            - m.debt_in
+        )
+        expect["delta"] = max(raw, 0)
+        expect["debt_out"] = max(-raw, 0)
+        if previous is not None:
+            before = prev_miners.get(m.address)
+            expect["debt_in"] = before.debt_out if before else 0
+            expect["cumulative"] = (before.cumulative if before else 0) + expect["delta"]
+        elif m.cumulative < m.delta:
+            problems.append(f"{where}: cumulative {m.cumulative} < delta {m.delta}")
+        for name, value in expect.items():
+            if getattr(m, name) != value:
+                problems.append(f"{where}: {name} is {getattr(m, name)}, expected {value}")
+        collected += m.gross - m.delta
+
+    sums = {
+        name: sum(getattr(m, name) for m in s.miners)
+        for name in (
+            "clawback",
+            "commission",
+            "debt_in",
+            "debt_out",
+            "gross",
+            "overhead",
+            "penalty",
+        )
+    }
+    sums["miner_delta"] = sum(m.delta for m in s.miners)
+    sums["pool_delta"] = collected
+    for name, value in sums.items():
+        if getattr(s.totals, name) != value:
+            problems.append(f"totals.{name} is {getattr(s.totals, name)}, expected {value}")
+    for name in ("clawback", "commission", "overhead", "penalty"):
+        if getattr(s.pool, name) != sums[name]:
+            problems.append(f"pool.{name} is {getattr(s.pool, name)}, expected {sums[name]}")
+    if s.pool.delta != collected:
+        problems.append(f"pool.delta is {s.pool.delta}, expected {collected} (collected)")
+    if previous is not None:
+        if s.pool.cumulative != prev_pool + collected:
+            problems.append(
+                f"pool.cumulative is {s.pool.cumulative}, expected {prev_pool + collected}"
+            )
+    elif s.pool.cumulative < s.pool.delta:
+        problems.append(f"pool.cumulative {s.pool.cumulative} < delta {s.pool.delta}")
+    total = sum(m.cumulative for m in s.miners) + s.pool.cumulative
+    if s.total != total:
+        problems.append(f"total is {s.total}, expected {total} (Σ cumulative)")
+
+    leaves = [(m.address, m.cumulative) for m in s.miners if m.cumulative > 0]
+    leaves.append((s.pool.address, s.pool.cumulative))
+    try:
+        root = "0x" + MerkleTree.build(leaves).root.hex()
+    except LivepoolError as exc:
+        problems.append(f"root: cannot rebuild the tree: {exc}")
+    else:
+        if root != s.root:
+            problems.append(f"root is {s.root}, expected {root}")
+    return problems
