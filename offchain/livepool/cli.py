@@ -1,0 +1,307 @@
+"""The ``livepool`` command: a thin shell over the package (no logic lives here).
+
+Every :class:`~livepool.errors.LivepoolError` becomes its message on stderr and exit
+code 2, without a traceback. ``ingest`` exits 1 when any item was rejected or conflicted.
+
+    livepool config --fee-address 0x… --genesis 1764028800 --commission-bps 500
+    livepool simulate --miners 100 --receipts 100000 --seed 1 --out receipts.jsonl
+    livepool ingest receipts.jsonl
+    livepool ingest --format openpool batches/
+    livepool poll http://orchestrator:7935
+    livepool epoch close            # the next epoch; or N, or --all-due
+    livepool epoch show N           # the statement (canonical JSON)
+    livepool epoch tree N           # the OZ standard-v1 dump
+    livepool epoch list
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from livepool import epochs
+from livepool.errors import LivepoolError
+from livepool.ingest import IngestReport, ingest_jsonl
+from livepool.ledger import Ledger
+
+__all__ = ["cli", "main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _ledger(ctx: click.Context) -> Ledger:
+    obj = ctx.find_root().obj
+    if obj.get("ledger") is None:
+        obj["ledger"] = Ledger(obj["database_url"], data_dir=obj["data_dir"])
+        ctx.call_on_close(obj["ledger"].close)
+    ledger: Ledger = obj["ledger"]
+    return ledger
+
+
+def _errors(f: F) -> F:
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except LivepoolError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group()
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="LIVEPOOL_DATA_DIR",
+    default="./data",
+    show_default=True,
+    help="Where the SQLite ledger lives (ignored with --database-url).",
+)
+@click.option(
+    "--database-url",
+    envvar="LIVEPOOL_DATABASE_URL",
+    default=None,
+    help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db (env LIVEPOOL_DATABASE_URL).",
+)
+@click.version_option(package_name="livepool")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: Path, database_url: str | None) -> None:
+    """Livepool: receipts in, exact epoch balances and Merkle roots out."""
+    ctx.obj = {"data_dir": data_dir, "database_url": database_url, "ledger": None}
+
+
+# --- config ----------------------------------------------------------------------------------
+
+
+@cli.command("config")
+@click.option("--fee-address", help="The pool's fee leaf (required before the first close).")
+@click.option("--genesis", type=int, help="Unix time where epoch 0 starts (default 0).")
+@click.option("--epoch-seconds", type=int, help="Epoch length (default 86400).")
+@click.option("--settle-seconds", type=int, help="Wait after an epoch's end before closing.")
+@click.option("--commission-bps", type=int, help="Pool commission; applies from the next epoch.")
+@click.option("--penalty-multiplier", help="Penalty per failed verification, e.g. 1 or 3/2.")
+@click.option("--decode-weight", help="Weight of decoded pixels in billing, e.g. 0 or 1/10.")
+@click.option("--orchestrator", help="Pool orchestrator address (filled into Open Pool receipts).")
+@click.pass_context
+@_errors
+def config_cmd(ctx: click.Context, /, **options: Any) -> None:
+    """Show or change the pool configuration (prints it as JSON)."""
+    given = {k: v for k, v in options.items() if v is not None}
+    config = epochs.configure(_ledger(ctx), **given)
+    click.echo(json.dumps(config, indent=2, sort_keys=True))
+
+
+# --- simulate ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--miners", type=int, default=100, show_default=True)
+@click.option("--receipts", type=int, default=100_000, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--start", type=int, default=None, help="Unix time of the first segment.")
+@click.option("--days", type=float, default=1.0, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@_errors
+def simulate(
+    miners: int, receipts: int, seed: int, start: int | None, days: float, out: Path
+) -> None:
+    """Write a deterministic, realistic pool's receipts and verdicts as JSONL."""
+    from livepool.simulate import DEFAULT_START, write_jsonl
+
+    stats = write_jsonl(
+        out, miners, receipts, seed=seed, start=DEFAULT_START if start is None else start, days=days
+    )
+    click.echo(f"wrote {out}: {stats.summary()}")
+
+
+# --- ingest --------------------------------------------------------------------------------------
+
+
+def _print_report(report: IngestReport, show: int) -> None:
+    click.echo(report.summary())
+    if report.by_reason:
+        click.echo("reasons:")
+        for reason, count in report.by_reason.most_common():
+            click.echo(f"  {count:>8}  {reason}")
+    for item in report.problems[:show]:
+        where = f"item {item.index + 1}"
+        who = f" {item.id}" if item.id else ""
+        click.echo(f"  {where}{who}: {item.outcome}: {item.reason}")
+    hidden = report.conflict + report.rejected - min(show, len(report.problems))
+    if hidden > 0:
+        click.echo(f"  … and {hidden} more")
+
+
+@cli.command()
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "openpool"]),
+    default="jsonl",
+    show_default=True,
+    help="jsonl: receipts and {'verdict': …} lines; openpool: Open Pool event batches "
+    "(a file or a folder).",
+)
+@click.option("--orchestrator", help="For --format openpool: the pool orchestrator address.")
+@click.option("--show", type=int, default=20, show_default=True, help="Problems listed in full.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
+@click.pass_context
+@_errors
+def ingest(
+    ctx: click.Context,
+    source: Path,
+    fmt: str,
+    orchestrator: str | None,
+    show: int,
+    progress: bool | None,
+) -> None:
+    """Ingest receipts and verdicts; exit 1 if any was rejected or conflicted."""
+    ledger = _ledger(ctx)
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if fmt == "openpool":
+        from livepool.openpool import FILLED_IN, import_path
+
+        click.echo(
+            "openpool: filling in what the fork's events lack: "
+            + ", ".join(f"{k}={v!r}" for k, v in FILLED_IN.items() if k != "status")
+            + ", orchestrator=<pool orchestrator>, pixels_per_unit=1",
+            err=True,
+        )
+        op_report = import_path(ledger, source, orchestrator=orchestrator)
+        _print_report(op_report.ingest, show)
+        click.echo(f"rig events: {op_report.rig_events}")
+        for reason, count in op_report.ignored.most_common():
+            click.echo(f"  ignored {count}: {reason}")
+        sys.exit(0 if op_report.ok else 1)
+    if source.is_dir():
+        raise click.UsageError("--format jsonl reads one file, not a folder")
+    from tqdm import tqdm  # type: ignore[import-untyped]
+
+    size = os.path.getsize(source)
+    with tqdm(total=size, unit="B", unit_scale=True, file=sys.stderr, disable=not progress) as bar:
+        last = [0]
+
+        def advance(done: int) -> None:
+            bar.update(done - last[0])
+            last[0] = done
+
+        report = ingest_jsonl(ledger, source, progress=advance)
+    _print_report(report, show)
+    sys.exit(0 if report.ok else 1)
+
+
+@cli.command("poll")
+@click.argument("url")
+@click.option("--since", type=int, default=None, help="Unix time (default: the last poll).")
+@click.option("--orchestrator", help="The pool orchestrator address to fill in.")
+@click.option("--every", type=float, default=None, help="Keep polling every N seconds.")
+@click.pass_context
+@_errors
+def poll_cmd(
+    ctx: click.Context, url: str, since: int | None, orchestrator: str | None, every: float | None
+) -> None:
+    """Import Open Pool events from GET URL/pool/events?lastCheckTime=…"""
+    import time
+
+    from livepool.openpool import poll
+
+    ledger = _ledger(ctx)
+    click.echo(
+        "openpool: filling in stream='openpool', seq=0, pixels_decoded=0, "
+        "orchestrator=<pool orchestrator>",
+        err=True,
+    )
+    while True:
+        report = poll(ledger, url, since, orchestrator=orchestrator)
+        _print_report(report.ingest, 20)
+        click.echo(f"rig events: {report.rig_events}")
+        if every is None:
+            sys.exit(0 if report.ok else 1)
+        since = None
+        time.sleep(every)
+
+
+# --- epochs -------------------------------------------------------------------------------------
+
+
+@cli.group()
+def epoch() -> None:
+    """Close epochs and read their statements and trees."""
+
+
+@epoch.command("close")
+@click.argument("number", type=int, required=False)
+@click.option("--all-due", is_flag=True, help="Close every epoch that is due, in order.")
+@click.option("--now", type=int, default=None, help="Pretend it is this unix time.")
+@click.pass_context
+@_errors
+def epoch_close(ctx: click.Context, number: int | None, all_due: bool, now: int | None) -> None:
+    """Close epoch NUMBER (default: the next one), or --all-due."""
+    ledger = _ledger(ctx)
+    if all_due and number is not None:
+        raise click.UsageError("give an epoch NUMBER or --all-due, not both")
+    closed = (
+        epochs.close_due(ledger, now=now)
+        if all_due
+        else [epochs.close_epoch(ledger, number, now=now)]
+    )
+    if not closed:
+        click.echo("no epoch is due")
+    for c in closed:
+        what = "already closed" if c.already_closed else "closed"
+        click.echo(
+            f"epoch {c.number} {what}: root {c.root} data_hash {c.data_hash} "
+            f"total {c.total} wei, {c.miners} miners"
+        )
+
+
+@epoch.command("show")
+@click.argument("number", type=int)
+@click.pass_context
+@_errors
+def epoch_show(ctx: click.Context, number: int) -> None:
+    """Print the statement of closed epoch NUMBER (canonical JSON)."""
+    click.echo(epochs.epoch_statement(_ledger(ctx), number).decode())
+
+
+@epoch.command("tree")
+@click.argument("number", type=int)
+@click.pass_context
+@_errors
+def epoch_tree(ctx: click.Context, number: int) -> None:
+    """Print the Merkle tree of closed epoch NUMBER (OZ standard-v1 dump)."""
+    click.echo(epochs.epoch_tree(_ledger(ctx), number).dump_json())
+
+
+@epoch.command("list")
+@click.pass_context
+@_errors
+def epoch_list(ctx: click.Context) -> None:
+    """List the known epochs."""
+    rows = epochs.list_epochs(_ledger(ctx))
+    if not rows:
+        click.echo("no epochs yet")
+    for r in rows:
+        root = r["root"] or "-"
+        total = r["total"] if r["total"] is not None else "-"
+        click.echo(f"{r['number']:>8}  {r['state']:<8} [{r['start']}, {r['end']})  {root}  {total}")
+
+
+def main() -> None:
+    """Entry point of the ``livepool`` command."""
+    cli(prog_name="livepool")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
