@@ -74,11 +74,13 @@ __all__ = [
     "Ledger",
     "UInt256",
     "balances",
+    "chain_actions",
     "commission_changes",
     "epochs",
     "meta",
     "metadata",
     "nodes",
+    "payout_settings",
     "push_batches",
     "receipts",
     "resolve_url",
@@ -277,13 +279,48 @@ nodes = Table(
     Index("ix_nodes_status", "status"),
 )
 
+#: Chain actions as state machines (prepared → confirmed | abandoned): proposals,
+#: acceptances and push batches. Written *before* a transaction is sent, so a crash
+#: between sending and recording is found and settled from the chain on the next run.
+chain_actions = Table(
+    "chain_actions",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("tx_hash", String(66)),
+    Column("block", BigInteger),
+    Column("payload", Text),
+    Column("note", Text),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_chain_actions_state", "kind", "state"),
+)
+
+#: Each miner's payout choice: ``push`` (the pool pays when the claimable balance reaches
+#: ``threshold`` wei) or ``claim`` (the miner claims from their wallet; the default).
+payout_settings = Table(
+    "payout_settings",
+    metadata,
+    Column("address", String(42), primary_key=True),
+    Column("mode", String(8), nullable=False),
+    Column("threshold", UInt256, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+CHAIN_ACTION_STATES: Final = ("prepared", "confirmed", "abandoned")
+PAYOUT_MODES: Final = ("push", "claim")
+
 #: The schema version this code writes.
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 
 #: ``version -> migration``: brings a database at ``version - 1`` to ``version``.
 MIGRATIONS: Final[dict[int, Callable[[Connection], None]]] = {
-    1: lambda conn: metadata.create_all(conn),
+    1: lambda conn: metadata.create_all(
+        conn, tables=[t for t in metadata.sorted_tables if t.name not in _V2_TABLES]
+    ),
+    2: lambda conn: metadata.create_all(conn, tables=[chain_actions, payout_settings]),
 }
+_V2_TABLES: Final = ("chain_actions", "payout_settings")
 
 
 # --- engine -----------------------------------------------------------------------------
@@ -572,6 +609,79 @@ class Ledger:
                 return False
             conn.execute(push_batches.insert().values(**row))
             return True
+
+    # ---- chain actions and payout settings ----------------------------------------------
+
+    def chain_action(self, kind: str, key: str) -> dict[str, Any] | None:
+        """The recorded state of one chain action, or ``None``."""
+        c = chain_actions.c
+        with self.read() as conn:
+            row = conn.execute(select(chain_actions).where(c.kind == kind, c.key == key)).first()
+            return dict(row._mapping) if row else None
+
+    def chain_actions(self, kind: str, *, state: str | None = None) -> list[dict[str, Any]]:
+        """Every recorded action of ``kind`` (optionally in ``state``), oldest first."""
+        c = chain_actions.c
+        query = select(chain_actions).where(c.kind == kind)
+        if state is not None:
+            query = query.where(c.state == state)
+        with self.read() as conn:
+            return [dict(r._mapping) for r in conn.execute(query.order_by(c.updated_at, c.key))]
+
+    def set_chain_action(
+        self,
+        kind: str,
+        key: str,
+        state: str,
+        *,
+        tx_hash: str | None = None,
+        block: int | None = None,
+        payload: dict[str, Any] | None = None,
+        note: str | None = None,
+    ) -> None:
+        """Write an action's new state (one transaction). A confirmed action stays so."""
+        if state not in CHAIN_ACTION_STATES:
+            raise LedgerError(f"chain action state must be one of {CHAIN_ACTION_STATES}")
+        c = chain_actions.c
+        values: dict[str, Any] = {"state": state, "updated_at": int(time.time())}
+        if tx_hash is not None:
+            values["tx_hash"] = tx_hash
+        if block is not None:
+            values["block"] = block
+        if payload is not None:
+            values["payload"] = json.dumps(payload, sort_keys=True)
+        if note is not None:
+            values["note"] = note
+        with self.transaction() as conn:
+            old = conn.execute(select(c.state).where(c.kind == kind, c.key == key)).scalar()
+            if old is None:
+                conn.execute(chain_actions.insert().values(kind=kind, key=key, **values))
+            elif old == "confirmed" and state != "confirmed":
+                raise LedgerError(f"{kind} {key}: already confirmed, cannot become {state}")
+            else:
+                conn.execute(
+                    chain_actions.update().where(c.kind == kind, c.key == key).values(**values)
+                )
+
+    def set_payout(self, address: str, mode: str, threshold: int = 0) -> None:
+        """Record a miner's payout choice (``push`` with a threshold in wei, or ``claim``)."""
+        if mode not in PAYOUT_MODES:
+            raise LedgerError(f"payout mode must be one of {PAYOUT_MODES}, got {mode!r}")
+        if threshold < 0:
+            raise LedgerError(f"payout threshold must be ≥ 0 wei, got {threshold}")
+        row = {"mode": mode, "threshold": threshold, "updated_at": int(time.time())}
+        with self.transaction() as conn:
+            updated = conn.execute(
+                payout_settings.update().where(payout_settings.c.address == address).values(**row)
+            ).rowcount
+            if not updated:
+                conn.execute(payout_settings.insert().values(address=address, **row))
+
+    def payout_settings(self) -> list[dict[str, Any]]:
+        """Every miner's payout choice, by address."""
+        with self.read() as conn:
+            rows = conn.execute(select(payout_settings).order_by(payout_settings.c.address))
+            return [dict(r._mapping) for r in rows]
 
     def update_node(
         self,
