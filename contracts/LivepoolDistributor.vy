@@ -203,7 +203,7 @@ def propose_root(root: bytes32, epoch: uint256, total: uint256, data_hash: bytes
     @dev The acceptance time is fixed now, and a pending root cannot be replaced: it must
          be accepted or revoked first, so a poster cannot keep resetting the window.
     @param root Merkle root of (account, cumulative) leaves.
-    @param epoch Epoch number; must exceed the active root's.
+    @param epoch Epoch number; must exceed the active root's (any, for the first root).
     @param total Sum of all cumulative amounts; at least the active total, at most funded.
     @param data_hash keccak256 of the published statement.
     """
@@ -211,7 +211,8 @@ def propose_root(root: bytes32, epoch: uint256, total: uint256, data_hash: bytes
     assert msg.sender == self.poster, "distributor: caller is not the poster"
     assert self.pending_root.root == empty(bytes32), "distributor: root already pending"
     assert root != empty(bytes32), "distributor: empty root"
-    assert epoch > self.epoch, "distributor: epoch not increasing"
+    # The first root may carry any epoch number (0 included: epochs count from genesis).
+    assert epoch > self.epoch or self.root == empty(bytes32), "distributor: epoch not increasing"
     assert total >= self.total, "distributor: total decreasing"
     assert total <= self._funded(), "distributor: insolvent root"
     valid_at: uint256 = block.timestamp + self.challenge_period

@@ -112,6 +112,13 @@ def test_propose_root__epoch_not_increasing__reverts(funded_distributor, post_ro
             funded_distributor.propose_root(ROOT, epoch, 2 * ETH, DATA_HASH, sender=poster)
 
 
+def test_propose_root__first_root__may_be_epoch_zero(funded_distributor, post_root, miner, poster):
+    post_root(funded_distributor, [(miner, ETH)], epoch=0)
+    assert funded_distributor.root() != b"\x00" * 32
+    with ape.reverts("distributor: epoch not increasing"):
+        funded_distributor.propose_root(ROOT, 0, 2 * ETH, DATA_HASH, sender=poster)
+
+
 def test_propose_root__total_decreasing__reverts(funded_distributor, post_root, miner, poster):
     post_root(funded_distributor, [(miner, 2 * ETH)], epoch=1)
     with ape.reverts("distributor: total decreasing"):
@@ -378,7 +385,11 @@ def test_claim_many__pays_everyone_and_emits(funded_distributor, post_root, mine
     values = [(m, (i + 1) * ETH) for i, m in enumerate(miners)]
     tree = post_root(funded_distributor, values, epoch=1)
     before = [m.balance for m in miners]
-    args = ([m for m, _ in values], [v for _, v in values], [tree.proof(m.address) for m, _ in values])
+    args = (
+        [m for m, _ in values],
+        [v for _, v in values],
+        [tree.proof(m.address) for m, _ in values],
+    )
     assert funded_distributor.claim_many.call(*args, sender=keeper) == 10 * ETH
     tx = funded_distributor.claim_many(*args, sender=keeper)
     assert paid(tx, funded_distributor) == 10 * ETH

@@ -76,7 +76,7 @@ def test_distributor__random_sequences__keep_invariants(
         def propose(self, who, raises, epoch_step):
             values = {a: self.active.get(a, 0) + r for a, r in zip(addresses, raises, strict=True)}
             total = sum(values.values())
-            epoch = self.active_epoch + epoch_step
+            epoch = max(0, self.active_epoch + epoch_step)
             tree = MerkleTree.build(list(values.items()))
             reason = None
             if self.paused:
@@ -85,7 +85,7 @@ def test_distributor__random_sequences__keep_invariants(
                 reason = "distributor: caller is not the poster"
             elif self.pending is not None:
                 reason = "distributor: root already pending"
-            elif epoch <= self.active_epoch:
+            elif epoch <= self.active_epoch and self.active_tree is not None:
                 reason = "distributor: epoch not increasing"
             elif total > self.funded:
                 reason = "distributor: insolvent root"
@@ -170,7 +170,9 @@ def test_distributor__random_sequences__keep_invariants(
                 with ape.reverts("pausable: contract is paused"):
                     contract.claim_many(accounts, cumulatives, proofs, sender=keeper)
                 return
-            expected = sum(max(0, c - self.claimed[a]) for a, c in zip(accounts, cumulatives))
+            expected = sum(
+                max(0, c - self.claimed[a]) for a, c in zip(accounts, cumulatives, strict=True)
+            )
             tx = contract.claim_many(accounts, cumulatives, proofs, sender=keeper)
             assert sum(e.amount for e in tx.events.filter(contract.Claimed)) == expected
             for a, c in zip(accounts, cumulatives, strict=True):

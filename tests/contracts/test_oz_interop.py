@@ -55,9 +55,7 @@ def test_proof_loop__agrees_with_snekmate_on_random_trees(
 ):
     parity = project.ProofParity.deploy(sender=owner)
     rng = random.Random(11)
-    epoch = 0
-    for size in (1, 2, 3, 5, 8, 13, 64, 200):
-        epoch += 1
+    for epoch, size in enumerate((1, 2, 3, 5, 8, 13, 64, 200), start=1):
         values = [(random_address(rng), rng.randrange(1, 10**12)) for _ in range(size)]
         tree = post_root(funded_distributor, values, epoch=epoch)
         assert tree.root == MerkleTree.build(values).root

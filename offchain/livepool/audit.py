@@ -1,0 +1,179 @@
+"""The auditor: recompute every root from the published statements and check the chain.
+
+Pure: it takes what was read from the chain (root events, funding history) and the
+published statement bytes, and returns an :class:`AuditReport`; the `verify` script and
+``livepool verify`` do the reading. Nothing here trusts the operator's database.
+
+For every statement published (consecutive epochs are checked against each other):
+the statement is canonical; every derived figure follows from its aggregates and the
+settings in force (:func:`livepool.statement.check_statement`: commission, penalty,
+clawback, debt, delta, cumulative = previous + delta, the totals, the Merkle root rebuilt
+from the leaves). For every root proposed on-chain (accepted or still pending):
+keccak256 of the published bytes = the on-chain ``data_hash``; the statement's root and
+total = the on-chain root and total; no account's cumulative is below what an earlier
+on-chain root gave it; and the total was covered by what the contract had been funded
+with (Σ ``Funded`` − Σ ``SurplusWithdrawn`` up to that block).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from livepool.errors import LivepoolError
+from livepool.receipts import keccak256
+from livepool.statement import Statement, canonical_bytes, check_statement, load_statement
+
+__all__ = ["AuditReport", "RootLog", "audit"]
+
+
+class RootLog(Protocol):
+    """What the auditor needs of a root event (``livepool.chain.RootEvent`` fits)."""
+
+    kind: str
+    epoch: int
+    root: bytes
+    total: int | None
+    data_hash: bytes | None
+    block: int
+    tx_hash: str
+
+
+@dataclass
+class AuditReport:
+    """The outcome: which epochs were checked, and every discrepancy found."""
+
+    statements_checked: list[int] = field(default_factory=list)
+    roots_checked: list[int] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def render(self) -> str:
+        lines = [
+            f"statements checked: {_epochs(self.statements_checked)}",
+            f"on-chain roots checked: {_epochs(self.roots_checked)}",
+        ]
+        lines += [f"note: {n}" for n in self.notes]
+        if self.problems:
+            lines.append(f"FAILED: {len(self.problems)} discrepancies")
+            lines += [f"  - {p}" for p in self.problems]
+        else:
+            lines.append("OK: every check holds")
+        return "\n".join(lines)
+
+
+def _epochs(numbers: Sequence[int]) -> str:
+    return ", ".join(str(n) for n in numbers) if numbers else "none"
+
+
+def _hex(b: bytes | None) -> str:
+    return "0x" + (b or b"").hex()
+
+
+def audit(
+    *,
+    statements: Mapping[int, bytes],
+    root_events: Sequence[RootLog],
+    funding: Sequence[tuple[int, int]],
+) -> AuditReport:
+    """Check published statements (epoch → raw bytes) against the chain's history.
+
+    ``funding`` is (block, signed wei) for every ``Funded`` (+) and ``SurplusWithdrawn``
+    (−) event. ETH forced in without an event is not counted: the check is conservative.
+    """
+    report = AuditReport()
+    loaded: dict[int, Statement] = {}
+    for epoch in sorted(statements):
+        raw = statements[epoch]
+        try:
+            statement = load_statement(raw)
+        except LivepoolError as exc:
+            report.problems.append(f"epoch {epoch}: statement does not parse: {exc}")
+            continue
+        if statement.epoch != epoch:
+            report.problems.append(
+                f"epoch {epoch}: the statement published for it says epoch {statement.epoch}"
+            )
+            continue
+        if canonical_bytes(statement) != raw:
+            report.problems.append(f"epoch {epoch}: statement is not in canonical form")
+        loaded[epoch] = statement
+
+    for epoch, statement in loaded.items():
+        previous = loaded.get(epoch - 1)
+        if previous is None and epoch - 1 in statements:
+            previous = None  # its own parse failure is already reported
+        elif previous is None and epoch > min(loaded):
+            report.notes.append(
+                f"epoch {epoch}: epoch {epoch - 1} not published, continuity unchecked"
+            )
+        for problem in check_statement(statement, previous):
+            report.problems.append(f"epoch {epoch}: {problem}")
+        report.statements_checked.append(epoch)
+
+    _check_roots(report, loaded, statements, root_events, funding)
+    return report
+
+
+def _check_roots(
+    report: AuditReport,
+    loaded: Mapping[int, Statement],
+    raw: Mapping[int, bytes],
+    root_events: Sequence[RootLog],
+    funding: Sequence[tuple[int, int]],
+) -> None:
+    revoked = {(e.epoch, e.root) for e in root_events if e.kind == "RootRevoked"}
+    accepted = {(e.epoch, e.root) for e in root_events if e.kind == "RootAccepted"}
+    best: dict[str, tuple[int, int]] = {}  # account -> (cumulative, epoch) on-chain so far
+    for event in sorted(root_events, key=lambda e: (e.block, e.kind != "RootProposed")):
+        if event.kind != "RootProposed":
+            continue
+        key = (event.epoch, event.root)
+        if key in revoked and key not in accepted:
+            report.notes.append(f"epoch {event.epoch}: root {_hex(event.root)} was revoked")
+            continue
+        state = "accepted" if key in accepted else "pending"
+        where = f"epoch {event.epoch} ({state} root {_hex(event.root)[:12]}…)"
+        report.roots_checked.append(event.epoch)
+        statement = loaded.get(event.epoch)
+        if statement is None:
+            if event.epoch not in raw:
+                report.problems.append(f"{where}: no statement published")
+            continue
+        digest = keccak256(raw[event.epoch])
+        if digest != event.data_hash:
+            report.problems.append(
+                f"{where}: keccak256 of the statement is {_hex(digest)}, "
+                f"on-chain data_hash is {_hex(event.data_hash)}"
+            )
+        if statement.root != _hex(event.root):
+            report.problems.append(
+                f"{where}: statement root {statement.root} differs from the on-chain root"
+            )
+        if statement.total != event.total:
+            report.problems.append(
+                f"{where}: statement total {statement.total} differs from on-chain {event.total}"
+            )
+        funded = sum(amount for block, amount in funding if block <= event.block)
+        if (event.total or 0) > funded:
+            report.problems.append(
+                f"{where}: total {event.total} exceeds the {funded} wei funded by block "
+                f"{event.block}"
+            )
+        leaves = {m.address: m.cumulative for m in statement.miners}
+        leaves[statement.pool.address] = statement.pool.cumulative
+        for account, (cumulative, epoch) in best.items():
+            now = leaves.get(account, 0)
+            if now < cumulative:
+                report.problems.append(
+                    f"{where}: {account}'s cumulative {now} is below the {cumulative} "
+                    f"of on-chain epoch {epoch}"
+                )
+        for account, cumulative in leaves.items():
+            if cumulative >= best.get(account, (0, 0))[0]:
+                best[account] = (cumulative, event.epoch)

@@ -1,0 +1,265 @@
+"""Operator, miner and auditor flows: the accountant's numbers become money on a chain.
+
+Every flow here is what a script (``scripts/*.py``) or the ``livepool`` CLI runs; they
+only parse options and call these functions. The contract is reached through
+:class:`livepool.chain.Distributor` (this module never imports ape itself).
+
+Crash safety: proposing, accepting and pushing are state machines recorded in the ledger
+(``chain_actions``): *prepared* (written before the transaction is sent) → *confirmed*
+(written with the mined transaction). A run that finds an action still *prepared* — the
+process died between sending and recording — looks at the chain for the effect (the
+pending or active epoch; the accounts' ``claimed`` amounts and ``Claimed`` logs) and
+records what it finds instead of sending again. The contract itself refuses a second
+proposal of an epoch and pays nothing twice, so a lost record can never double an effect;
+the ledger makes sure push gas is charged exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from livepool import epochs
+from livepool.chain import MAX_BATCH, ZERO32, ClaimItem, Distributor, PushOutcome, Sent
+from livepool.errors import ChainError, EpochError
+from livepool.ledger import Ledger
+from livepool.merkle import MerkleTree, keccak256
+from livepool.statement import data_hash as statement_hash
+from livepool.statement import load_statement
+
+__all__ = [
+    "ProposeOutcome",
+    "PushReport",
+    "accept",
+    "claim",
+    "propose_latest",
+    "push",
+]
+
+#: Called right after a transaction is mined and before it is recorded. Tests set it to
+#: raise, to prove a crash at that point is recovered without double effects.
+after_send: Callable[[str, Sent], None] | None = None
+
+
+def _after_send(kind: str, sent: Sent) -> None:
+    if after_send is not None:
+        after_send(kind, sent)
+
+
+@dataclass(frozen=True)
+class ProposeOutcome:
+    epoch: int
+    root: str
+    total: int
+    data_hash: str
+    sent: Sent | None  # None: found already on-chain (recovered), nothing sent
+    note: str
+
+
+def propose_latest(ledger: Ledger, distributor: Distributor, sender: Any) -> ProposeOutcome:
+    """Propose the latest closed epoch's root, total and data hash (once, ever).
+
+    Solvency and every other precondition are checked against the chain before sending.
+    """
+    closed = [e for e in epochs.list_epochs(ledger) if e["state"] == "closed"]
+    if not closed:
+        raise EpochError("propose: no closed epoch yet: run `livepool epoch close` first")
+    number = int(closed[-1]["number"])
+    raw = epochs.epoch_statement(ledger, number)
+    statement = load_statement(raw)
+    root = bytes.fromhex(statement.root.removeprefix("0x"))
+    digest = statement_hash(statement)
+    key = f"epoch:{number}"
+    action = ledger.chain_action("propose", key)
+    if action and action["state"] == "confirmed":
+        return ProposeOutcome(
+            number,
+            statement.root,
+            statement.total,
+            "0x" + digest.hex(),
+            None,
+            f"epoch {number} was proposed before (tx {action['tx_hash']})",
+        )
+    if _on_chain(distributor, number, root):
+        ledger.set_chain_action("propose", key, "confirmed", note="found on-chain")
+        return ProposeOutcome(
+            number,
+            statement.root,
+            statement.total,
+            "0x" + digest.hex(),
+            None,
+            f"epoch {number} is already on-chain: recorded, nothing sent",
+        )
+    problems = distributor.propose_problems(
+        sender=str(sender.address), epoch=number, total=statement.total
+    )
+    if problems:
+        raise ChainError(f"propose epoch {number}: " + "; ".join(problems))
+    ledger.set_chain_action("propose", key, "prepared", payload={"root": statement.root})
+    sent = distributor.propose(
+        sender, root=root, epoch=number, total=statement.total, data_hash=digest
+    )
+    _after_send("propose", sent)
+    ledger.set_chain_action("propose", key, "confirmed", tx_hash=sent.tx_hash, block=sent.block)
+    return ProposeOutcome(
+        number,
+        statement.root,
+        statement.total,
+        "0x" + digest.hex(),
+        sent,
+        f"epoch {number} proposed; valid from {distributor.pending.valid_at}",
+    )
+
+
+def _on_chain(distributor: Distributor, epoch: int, root: bytes) -> bool:
+    """Whether ``epoch`` is already pending or active on-chain (with the ledger's root)."""
+    pending = distributor.pending
+    if pending.exists and pending.epoch == epoch:
+        if pending.root != root:
+            raise ChainError(
+                f"epoch {epoch} is pending on-chain with root 0x{pending.root.hex()}, "
+                f"but the ledger's root is 0x{root.hex()}: revoke it or investigate"
+            )
+        return True
+    return distributor.root != ZERO32 and distributor.epoch >= epoch
+
+
+def accept(ledger: Ledger, distributor: Distributor, sender: Any) -> tuple[int, Sent | None]:
+    """Accept the pending root once its window has passed; returns (epoch, tx or None)."""
+    pending = distributor.pending
+    if not pending.exists:
+        # A crash after the acceptance was mined but before it was recorded.
+        key = f"epoch:{distributor.epoch}"
+        action = ledger.chain_action("accept", key)
+        if action is not None and action["state"] == "prepared" and distributor.root != ZERO32:
+            ledger.set_chain_action("accept", key, "confirmed", note="found on-chain")
+            return distributor.epoch, None
+        raise ChainError("accept: no root is pending")
+    key = f"epoch:{pending.epoch}"
+    ledger.set_chain_action("accept", key, "prepared")
+    sent = distributor.accept(sender)
+    _after_send("accept", sent)
+    ledger.set_chain_action("accept", key, "confirmed", tx_hash=sent.tx_hash, block=sent.block)
+    return pending.epoch, sent
+
+
+@dataclass
+class PushReport:
+    epoch: int
+    batches: list[PushOutcome] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def paid(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for b in self.batches:
+            out.update(b.paid)
+        return out
+
+    @property
+    def gas_cost(self) -> int:
+        return sum(b.sent.cost for b in self.batches)
+
+
+def push(
+    ledger: Ledger, distributor: Distributor, sender: Any, *, batch_size: int = MAX_BATCH
+) -> PushReport:
+    """Pay every push-mode miner whose claimable balance reaches their threshold.
+
+    Batches of at most ``batch_size`` go through ``claim_many``; each batch's gas cost is
+    recorded as push overhead, split among the miners it actually paid, and charged at
+    the next epoch close.
+    """
+    if not 1 <= batch_size <= MAX_BATCH:
+        raise ChainError(f"push: batch size must be 1..{MAX_BATCH}, got {batch_size}")
+    if distributor.root == ZERO32:
+        raise ChainError("push: no root is active on-chain yet")
+    epoch = distributor.epoch
+    tree = epochs.epoch_tree(ledger, epoch)
+    if tree.root != distributor.root:
+        raise ChainError(
+            f"push: the ledger's tree for epoch {epoch} does not match the on-chain root"
+        )
+    report = PushReport(epoch=epoch)
+    _recover_pushes(ledger, distributor, report)
+
+    due: list[ClaimItem] = []
+    for setting in ledger.payout_settings():
+        account = setting["address"]
+        if setting["mode"] != "push":
+            continue
+        if account not in tree:
+            report.skipped[account] = "not in the active root"
+            continue
+        cumulative = tree.amount(account)
+        owed = cumulative - distributor.claimed(account)
+        if owed <= 0:
+            continue
+        if owed < int(setting["threshold"]):
+            report.skipped[account] = f"{owed} wei is below the threshold {setting['threshold']}"
+            continue
+        due.append(ClaimItem(account, cumulative, tree.proof(account)))
+
+    for start in range(0, len(due), batch_size):
+        batch = due[start : start + batch_size]
+        # The key names the batch by its content, so a re-run after a crash finds it.
+        members = ",".join(f"{i.account}:{i.cumulative}" for i in batch)
+        key = f"epoch:{epoch}:batch:{keccak256(members.encode()).hex()[:32]}"
+        payload = {"epoch": epoch, "accounts": [[i.account, str(i.cumulative)] for i in batch]}
+        ledger.set_chain_action(
+            "push", key, "prepared", payload=payload, block=_height(distributor)
+        )
+        outcome = distributor.claim_many(sender, batch)
+        _after_send("push", outcome.sent)
+        _record_push(ledger, key, outcome.sent, sorted(outcome.paid))
+        report.batches.append(outcome)
+    return report
+
+
+def _height(distributor: Distributor) -> int:
+    return distributor.height()
+
+
+def _record_push(ledger: Ledger, key: str, sent: Sent, paid: Sequence[str]) -> None:
+    # Overhead is charged only to the miners the batch paid; a batch that paid nobody
+    # (every recipient refused) costs the pool, not the miners.
+    if paid:
+        ledger.record_push(key, sent.tx_hash, sent.gas_used, sent.gas_price, paid)
+    ledger.set_chain_action("push", key, "confirmed", tx_hash=sent.tx_hash, block=sent.block)
+
+
+def _recover_pushes(ledger: Ledger, distributor: Distributor, report: PushReport) -> None:
+    """Settle batches left *prepared* by a crash, from the chain's `Claimed` logs."""
+    for action in ledger.chain_actions("push", state="prepared"):
+        payload = json.loads(action["payload"])
+        wanted = {a: int(c) for a, c in payload["accounts"]}
+        found = distributor.find_claims(wanted, start_block=int(action["block"] or 0))
+        if found is None:
+            # Never mined: forget it; this run re-evaluates who is due.
+            ledger.set_chain_action("push", action["key"], "abandoned")
+            report.recovered.append(f"{action['key']}: not on-chain, will be re-evaluated")
+            continue
+        sent, paid = found
+        _record_push(ledger, action["key"], sent, sorted(paid))
+        report.recovered.append(f"{action['key']}: found on-chain in {sent.tx_hash}")
+
+
+def claim(
+    distributor: Distributor, sender: Any, tree: MerkleTree, account: str
+) -> tuple[Sent, int]:
+    """Claim ``account``'s balance with its proof from ``tree`` (a statement's tree)."""
+    if account not in tree:
+        raise ChainError(f"claim: {account} is not in the tree of root {tree.root_hex}")
+    if tree.root != distributor.root:
+        raise ChainError(
+            f"claim: the tree's root {tree.root_hex} is not the active on-chain root "
+            f"0x{distributor.root.hex()}: fetch the current epoch's tree"
+        )
+    cumulative = tree.amount(account)
+    owed = cumulative - distributor.claimed(account)
+    if owed <= 0:
+        raise ChainError(f"claim: nothing to claim for {account} (claimed {cumulative} already)")
+    return distributor.claim(sender, ClaimItem(account, cumulative, tree.proof(account)))

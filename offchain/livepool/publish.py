@@ -1,0 +1,94 @@
+"""Publishing statements, and reading them back for an audit.
+
+The pool publishes, for every closed epoch, the statement's canonical bytes
+(``epoch-N.json``, whose keccak256 is the on-chain ``data_hash``) and the OpenZeppelin
+tree dump (``epoch-N.tree.json``, which miners and JS tools load to get their proof).
+Files are written atomically and never changed: publishing again is a no-op, and a
+differing file already there is an error (a published statement is a commitment).
+
+An auditor reads them from such a folder, or from the service
+(``GET {base}/v1/epochs/{n}``) — both give the same bytes.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.error
+import urllib.request
+from collections.abc import Iterable
+from pathlib import Path
+
+from livepool import epochs
+from livepool.errors import LivepoolError
+from livepool.ledger import Ledger
+
+__all__ = ["load_published", "publish", "statement_path", "tree_path"]
+
+_STATEMENT = re.compile(r"^epoch-(\d+)\.json$")
+
+
+def statement_path(folder: Path, epoch: int) -> Path:
+    return folder / f"epoch-{epoch}.json"
+
+
+def tree_path(folder: Path, epoch: int) -> Path:
+    return folder / f"epoch-{epoch}.tree.json"
+
+
+def _write_once(path: Path, data: bytes) -> bool:
+    if path.exists():
+        if path.read_bytes() != data:
+            raise LivepoolError(f"{path} is already published with other content: refusing")
+        return False
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    return True
+
+
+def publish(ledger: Ledger, folder: Path) -> list[Path]:
+    """Write every closed epoch's statement and tree dump to ``folder``; return new files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for row in epochs.list_epochs(ledger):
+        if row["state"] != "closed":
+            continue
+        number = int(row["number"])
+        statement = epochs.epoch_statement(ledger, number)
+        tree = epochs.epoch_tree(ledger, number).dump_json().encode()
+        for path, data in (
+            (statement_path(folder, number), statement),
+            (tree_path(folder, number), tree),
+        ):
+            if _write_once(path, data):
+                written.append(path)
+    return written
+
+
+def load_published(source: str | Path, wanted: Iterable[int] = ()) -> dict[int, bytes]:
+    """Published statements by epoch: every ``epoch-N.json`` in a folder, or the
+    ``wanted`` epochs (and the one before each, for continuity) from a service URL."""
+    text = str(source)
+    if text.startswith(("http://", "https://")):
+        out: dict[int, bytes] = {}
+        numbers = sorted({n for w in wanted for n in (w - 1, w) if n >= 0})
+        for number in numbers:
+            url = f"{text.rstrip('/')}/v1/epochs/{number}"
+            try:
+                with urllib.request.urlopen(url, timeout=30) as response:
+                    out[number] = response.read()
+            except urllib.error.HTTPError as exc:
+                if exc.code != 404:
+                    raise LivepoolError(f"GET {url}: HTTP {exc.code}") from None
+            except OSError as exc:
+                raise LivepoolError(f"GET {url}: {exc}") from None
+        return out
+    folder = Path(source)
+    if not folder.is_dir():
+        raise LivepoolError(f"{folder}: not a folder of published statements")
+    found: dict[int, bytes] = {}
+    for path in folder.iterdir():
+        match = _STATEMENT.match(path.name)
+        if match:
+            found[int(match.group(1))] = path.read_bytes()
+    return found

@@ -1,0 +1,60 @@
+"""Options and plumbing shared by the ape scripts (ape skips files starting with `_`).
+
+Scripts hold no logic: they parse options, open the ledger and the deployment, ask before
+sending, and call :mod:`livepool.operations` through :class:`livepool.chain.Distributor`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from livepool.chain import Deployment, Distributor
+from livepool.errors import LivepoolError
+from livepool.ledger import Ledger
+
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("data"),
+    envvar="LIVEPOOL_DATA_DIR",
+    show_default=True,
+    help="Where the ledger (SQLite) and deployment records live.",
+)
+database_option = click.option(
+    "--database-url",
+    envvar="LIVEPOOL_DATABASE_URL",
+    default=None,
+    help="Ledger database URL (default: SQLite under --data-dir).",
+)
+address_option = click.option(
+    "--address",
+    default=None,
+    help="Distributor address (default: the deployment recorded for this network).",
+)
+yes_option = click.option("--yes", "-y", is_flag=True, help="Send without asking.")
+
+
+def network_name(network) -> str:
+    return f"{network.ecosystem.name}:{network.name}"
+
+
+def open_distributor(network, data_dir: Path, address: str | None) -> Distributor:
+    if address:
+        return Distributor.at(address)
+    record = Deployment.load(Deployment.path_for(data_dir, network_name(network)))
+    return Distributor.at(record.address)
+
+
+def open_ledger(data_dir: Path, database_url: str | None) -> Ledger:
+    return Ledger(database_url, data_dir=data_dir)
+
+
+def confirm(yes: bool, question: str) -> None:
+    if not yes and not click.confirm(question, default=True):
+        raise click.Abort()
+
+
+def fail(exc: LivepoolError) -> None:
+    raise click.ClickException(str(exc))

@@ -1,0 +1,86 @@
+"""Fixtures for end-to-end tests: a pool ledger fed by the simulator, on-chain roles, and
+a helper that plays one epoch of the accountant."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from livepool import epochs
+from livepool.ingest import ingest_receipts
+from livepool.ledger import Ledger
+from livepool.simulate import simulate
+
+EPOCH_SECONDS = 86_400
+SETTLE_SECONDS = 3_600
+GENESIS = 1_764_000_000  # 2025-11-24T16:00:00Z
+CHALLENGE_PERIOD = 3_600
+ETH = 10**18
+
+
+@pytest.fixture(scope="session")
+def operator(accounts):
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def poster(accounts):
+    return accounts[1]
+
+
+@pytest.fixture(scope="session")
+def guardian(accounts):
+    return accounts[2]
+
+
+@pytest.fixture(scope="session")
+def keeper(accounts):
+    return accounts[3]
+
+
+@pytest.fixture(scope="session")
+def fee_account(accounts):
+    return accounts[4]
+
+
+@pytest.fixture(scope="session")
+def miners(accounts):
+    return [accounts[i] for i in range(5, 10)]
+
+
+@pytest.fixture
+def ledger(tmp_path: Path, fee_account) -> Ledger:
+    ledger = Ledger(data_dir=tmp_path / "data")
+    epochs.configure(
+        ledger,
+        fee_address=fee_account.address,
+        genesis=GENESIS,
+        epoch_seconds=EPOCH_SECONDS,
+        settle_seconds=SETTLE_SECONDS,
+        commission_bps=500,
+    )
+    return ledger
+
+
+def epoch_start(number: int) -> int:
+    return GENESIS + number * EPOCH_SECONDS
+
+
+def run_epoch(ledger: Ledger, miners, number: int, *, receipts: int = 400, seed: int = 1):
+    """Simulate a day of work by ``miners`` (the simulator's miners mapped onto these
+    wallets), ingest it and close epoch ``number``; return the closed epoch."""
+    mapping: dict[str, str] = {}
+    wallets = [m.address for m in miners]
+    items = []
+    for item in simulate(len(miners), receipts, seed=seed, start=epoch_start(number), days=0.9):
+        if "verdict" not in item:
+            simulated = item["transcoder"]
+            mapping.setdefault(simulated, wallets[len(mapping) % len(wallets)])
+            item = {**item, "transcoder": mapping[simulated]}
+            # Late arrivals of the simulator fall before this epoch: keep them inside.
+            item["finished_at"] = max(item["finished_at"], epoch_start(number))
+        items.append(item)
+    report = ingest_receipts(ledger, items)
+    assert report.rejected == 0 and report.conflict == 0, report.summary()
+    return epochs.close_epoch(ledger, number, now=epoch_start(number + 1) + SETTLE_SECONDS)
