@@ -11,6 +11,7 @@ export VIRTUAL_ENV := $(VENV)
 # Keep ape's data (compiler cache, local accounts) inside the project, not in $HOME.
 export APE_DATA_FOLDER ?= $(CURDIR)/.cache/ape
 
+comma := ,
 PY_STAMP := $(VENV)/.stamp-python
 JS_STAMP := node_modules/.stamp-js
 
@@ -34,18 +35,21 @@ $(JS_STAMP): package.json
 	npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
-test: setup  ## run every test (contracts, accountant; SQLite and PostgreSQL)
+test: setup  ## run every test: contracts, accountant (SQLite + PostgreSQL), chain flows, anvil
 	$(VENV)/bin/ape test tests -q -p no:cacheprovider $(PYTEST_ARGS)
 
-bench: setup  ## run the benchmarks and print their tables
-	$(VENV)/bin/ape run gas_bench 2>/dev/null || $(VENV)/bin/python bench/gas.py
+bench: setup  ## run the benchmarks and print their tables (BENCH_ARGS=--quick: smaller sizes)
+	$(VENV)/bin/python bench/gas.py
+	$(VENV)/bin/python bench/merkle_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--sizes 10000$(comma)100000,)
+	$(VENV)/bin/python bench/ingest_bench.py $(BENCH_ARGS)
+	$(VENV)/bin/ape test tests/contracts/test_invariants.py -q --hypothesis-profile deep
 
 lint: setup  ## ruff over the Python code, vyper's own checks over the contract
 	$(VENV)/bin/ruff check offchain scripts tests bench
 	$(VENV)/bin/ruff format --check offchain scripts tests bench
 	$(VENV)/bin/ape compile --force >/dev/null
 
-demo: setup  ## play the contract's life on the local chain, printing each step and its gas
+demo: setup  ## two epochs of a simulated pool: receipts → roots → claims, pushes → audit
 	$(VENV)/bin/ape run demo
 
 clean:  ## remove build products (keeps .venv and node_modules)

@@ -1,79 +1,154 @@
-"""`ape run demo` (what `make demo` runs): the distributor's life on ape's local chain.
+"""`ape run demo` (what `make demo` runs): a pool's two days, from receipts to money.
 
-Deploy → fund → propose epoch 1 → wait out the challenge window → accept → miners claim →
-the keeper pushes to the rest → epoch 2 → top-up claims of the difference only. Each step
-prints what it did and the gas it cost. Nothing here needs a key or a network beyond the
-in-process test chain; `--network` selects another (e.g. ethereum:local:foundry).
+A simulated pool of miners transcodes for two epochs. Each epoch the accountant ingests
+the orchestrator's receipts, closes the epoch (statement + Merkle root), the poster
+proposes the root, the challenge window passes, the keeper accepts it; some miners claim
+from their wallets, the keeper pushes to those who chose push payouts (their gas is
+charged in the next epoch), and at the end the auditor recomputes every root from the
+published statements and checks it against the chain. Every chain step prints its gas.
+
+Runs on ape's in-process chain by default, in a fresh folder under ``./data/demo``;
+``--network ethereum:local:foundry`` runs it on anvil.
 """
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import click
-from ape import accounts, chain, project
+from ape import accounts, chain
 from ape.cli import ConnectedProviderCommand
 
-from livepool.merkle import MerkleTree
+from livepool import epochs, operations
+from livepool.audit import audit
+from livepool.chain import Distributor, Sent
+from livepool.ingest import ingest_receipts
+from livepool.ledger import Ledger
+from livepool.publish import load_published, publish
+from livepool.simulate import simulate
+from livepool.statement import load_statement
 
 ETH = 10**18
+GENESIS = 1_764_000_000  # 2025-11-24T16:00:00Z
+EPOCH_SECONDS = 86_400
+SETTLE_SECONDS = 3_600
 CHALLENGE_PERIOD = 3_600
+COMMISSION_BPS = 500
 
 
 def _eth(wei: int) -> str:
     return f"{wei / ETH:,.6f} ETH"
 
 
-def _step(title: str, tx=None) -> None:
-    gas = f"  [gas {tx.gas_used:,}]" if tx is not None else ""
-    click.echo(f"• {title}{gas}")
+def _step(title: str, sent: Sent | None = None) -> None:
+    cost = f"  [gas {sent.gas_used:,}]" if sent is not None else ""
+    click.echo(f"  • {title}{cost}")
+
+
+def _work_day(ledger: Ledger, wallets: list[str], number: int, receipts: int) -> None:
+    """Simulate one day of the pool's work, the simulator's miners mapped onto wallets."""
+    mapping: dict[str, str] = {}
+    items = []
+    for item in simulate(
+        len(wallets), receipts, seed=number, start=GENESIS + number * EPOCH_SECONDS
+    ):
+        if "verdict" not in item:
+            mapping.setdefault(item["transcoder"], wallets[len(mapping) % len(wallets)])
+            item = {**item, "transcoder": mapping[item["transcoder"]]}
+        items.append(item)
+    report = ingest_receipts(ledger, items)
+    _step(f"ingested {report.summary()}")
 
 
 @click.command(cls=ConnectedProviderCommand)
-def cli() -> None:
-    """Play the distributor's life on the local chain, printing each step and its gas."""
+@click.option("--receipts", default=3_000, show_default=True, help="Receipts per day.")
+@click.option(
+    "--data-dir", type=click.Path(path_type=Path), default=Path("data/demo"), show_default=True
+)
+def cli(receipts: int, data_dir: Path) -> None:
+    """Two epochs of a simulated pool: accounting, roots, claims, pushes, audit."""
     test = accounts.test_accounts
-    operator, poster, guardian, keeper = test[0], test[1], test[2], test[3]
-    miners = [test[i] for i in range(4, 9)]
+    operator, poster, guardian, keeper, fee = (test[i] for i in range(5))
+    miners = [test[i] for i in range(5, 10)]
+    wallets = [m.address for m in miners]
+    shutil.rmtree(data_dir, ignore_errors=True)
+    ledger = Ledger(data_dir=data_dir)
+    epochs.configure(
+        ledger,
+        fee_address=fee.address,
+        genesis=GENESIS,
+        epoch_seconds=EPOCH_SECONDS,
+        settle_seconds=SETTLE_SECONDS,
+        commission_bps=COMMISSION_BPS,
+    )
+    click.echo(f"Livepool demo on chain {chain.chain_id}; ledger {ledger.url}")
+    click.echo(
+        f"  {len(miners)} miners, commission {COMMISSION_BPS / 100}%, fee leaf {fee.address}\n"
+    )
 
-    click.echo(f"Chain {chain.chain_id}, block {chain.blocks.height}\n")
-    distributor = project.LivepoolDistributor.deploy(
-        poster, guardian, CHALLENGE_PERIOD, sender=operator
+    click.echo("Contract")
+    distributor = Distributor.deploy(
+        operator,
+        poster=poster.address,
+        guardian=guardian.address,
+        challenge_period=CHALLENGE_PERIOD,
     )
     _step(f"deployed LivepoolDistributor at {distributor.address}")
-    click.echo(f"    owner {operator.address}\n    poster {poster.address}")
-    click.echo(f"    guardian {guardian.address}\n    challenge period {CHALLENGE_PERIOD} s")
+    _step(
+        f"funded {_eth(10 * ETH)} (the orchestrator's ticket winnings)",
+        distributor.fund(operator, 10 * ETH),
+    )
+    for miner in miners[3:]:
+        ledger.set_payout(miner.address, "push", 0)
+    _step(f"{len(miners) - 3} miners chose push payouts; the others claim themselves")
 
-    tx = operator.transfer(distributor, 10 * ETH)
-    _step(f"operator funds the pool with {_eth(10 * ETH)}", tx)
-
-    earnings = [(m.address, (i + 1) * ETH // 4) for i, m in enumerate(miners)]
-    for epoch, scale in ((1, 1), (2, 2)):
-        values = [(a, v * scale) for a, v in earnings]
-        tree = MerkleTree.build(values)
-        total = sum(v for _, v in values)
-        click.echo(f"\nEpoch {epoch}: {len(values)} miners, total {_eth(total)}")
-        click.echo(f"    root {tree.root_hex}")
-        tx = distributor.propose_root(tree.root, epoch, total, b"\x00" * 32, sender=poster)
-        _step("poster proposes the root", tx)
+    paid_by_claim: dict[str, int] = {}
+    for number in (0, 1):
+        click.echo(f"\nEpoch {number}")
+        _work_day(ledger, wallets, number, receipts)
+        closed = epochs.close_epoch(
+            ledger, number, now=GENESIS + (number + 1) * EPOCH_SECONDS + SETTLE_SECONDS
+        )
+        statement = load_statement(closed.statement)
+        _step(
+            f"closed: {closed.miners} miners, gross {_eth(statement.totals.gross)}, "
+            f"pool {_eth(statement.pool.delta)}, overhead {_eth(statement.totals.overhead)}"
+        )
+        _step(f"root {closed.root}, total {_eth(closed.total)}")
+        outcome = operations.propose_latest(ledger, distributor, poster)
+        _step("poster proposed the root", outcome.sent)
         chain.pending_timestamp += CHALLENGE_PERIOD
         _step(f"{CHALLENGE_PERIOD} s pass: the challenge window closes")
-        tx = distributor.accept_root(sender=keeper)
-        _step("keeper accepts the root", tx)
+        _, sent = operations.accept(ledger, distributor, keeper)
+        _step("keeper accepted the root", sent)
+        tree = epochs.epoch_tree(ledger, number)
+        for miner in miners[:3]:
+            sent, paid = operations.claim(distributor, miner, tree, miner.address)
+            paid_by_claim[miner.address] = paid_by_claim.get(miner.address, 0) + paid
+            _step(f"miner {miner.address[:10]}… claimed {_eth(paid)} from their wallet", sent)
+        report = operations.push(ledger, distributor, keeper)
+        for batch in report.batches:
+            _step(
+                f"keeper pushed {_eth(sum(batch.paid.values()))} to {len(batch.paid)} miners "
+                f"(gas cost {batch.sent.cost:,} wei, charged next epoch)",
+                batch.sent,
+            )
 
-        for miner, (account, cumulative) in zip(miners[:3], values[:3], strict=True):
-            tx = distributor.claim(account, cumulative, tree.proof(account), sender=miner)
-            paid = tx.events.filter(distributor.Claimed)[0].amount
-            _step(f"miner {account[:10]}… claims {_eth(paid)} (cumulative {_eth(cumulative)})", tx)
-        rest = values[3:]
-        tx = distributor.claim_many(
-            [a for a, _ in rest],
-            [v for _, v in rest],
-            [tree.proof(a) for a, _ in rest],
-            sender=keeper,
-        )
-        pushed = sum(e.amount for e in tx.events.filter(distributor.Claimed))
-        _step(f"keeper pushes {_eth(pushed)} to {len(rest)} miners in one claim_many", tx)
-
+    click.echo("\nAudit")
+    folder = data_dir / "published"
+    files = publish(ledger, folder)
+    _step(f"published {len(files)} files to {folder}")
+    result = audit(
+        statements=load_published(folder),
+        root_events=distributor.root_events(),
+        funding=distributor.funding(),
+    )
+    for line in result.render().splitlines():
+        _step(line)
     click.echo("\nFinal state")
-    click.echo(f"    total claimed {_eth(distributor.total_claimed())}")
-    click.echo(f"    balance       {_eth(distributor.balance)}")
-    click.echo(f"    surplus       {_eth(distributor.surplus())} (what the owner may withdraw)")
+    click.echo(f"  total claimed {_eth(distributor.total_claimed)}")
+    click.echo(f"  balance       {_eth(distributor.balance)}")
+    click.echo(f"  surplus       {_eth(distributor.surplus)} (what the owner may withdraw)")
+    if not result.ok:
+        raise click.ClickException("the audit found discrepancies")

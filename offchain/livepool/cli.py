@@ -12,6 +12,11 @@ code 2, without a traceback. ``ingest`` exits 1 when any item was rejected or co
     livepool epoch show N           # the statement (canonical JSON)
     livepool epoch tree N           # the OZ standard-v1 dump
     livepool epoch list
+    livepool epoch publish public/  # statements + tree dumps, for miners and auditors
+    livepool payout 0x… --push --threshold 10000000000000000
+    livepool check public/          # offline audit of published statements
+    livepool chain propose --account poster   # = ape run propose … (deploy, fund, accept,
+                                              #   push, claim, verify likewise)
 """
 
 from __future__ import annotations
@@ -26,8 +31,8 @@ from typing import Any, TypeVar
 
 import click
 
-from livepool import epochs
-from livepool.errors import LivepoolError
+from livepool import epochs, publish
+from livepool.errors import LivepoolError, ValidationError
 from livepool.ingest import IngestReport, ingest_jsonl
 from livepool.ledger import Ledger
 
@@ -296,6 +301,75 @@ def epoch_list(ctx: click.Context) -> None:
         root = r["root"] or "-"
         total = r["total"] if r["total"] is not None else "-"
         click.echo(f"{r['number']:>8}  {r['state']:<8} [{r['start']}, {r['end']})  {root}  {total}")
+
+
+@epoch.command("publish")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+@_errors
+def epoch_publish(ctx: click.Context, folder: Path) -> None:
+    """Write every closed epoch's statement and tree dump to FOLDER (never rewritten)."""
+    written = publish.publish(_ledger(ctx), folder)
+    for path in written:
+        click.echo(f"published {path}")
+    if not written:
+        click.echo(f"{folder}: already up to date")
+
+
+@cli.command("payout")
+@click.argument("address")
+@click.option("--push/--claim", "push", required=True, help="Pool pushes, or the miner claims.")
+@click.option("--threshold", type=int, default=0, show_default=True, help="Push at ≥ this (wei).")
+@click.pass_context
+@_errors
+def payout_cmd(ctx: click.Context, address: str, push: bool, threshold: int) -> None:
+    """Record how miner ADDRESS is paid (the service takes signed requests for this)."""
+    from livepool.receipts import checksum_address
+
+    try:
+        account = checksum_address(address)
+    except ValueError as exc:
+        raise ValidationError(f"address: {exc}") from None
+    _ledger(ctx).set_payout(account, "push" if push else "claim", threshold)
+    click.echo(f"{account}: {'push at ≥ ' + str(threshold) + ' wei' if push else 'claims'}")
+
+
+@cli.command("check")
+@click.argument("source")
+def check_cmd(source: str) -> None:
+    """Check published statements (a folder or the service URL) offline: every figure
+    follows from the aggregates, epochs chain, roots rebuild. The on-chain half of the
+    audit is `ape run verify`."""
+    from livepool.audit import audit
+
+    try:
+        report = audit(statements=publish.load_published(source), root_events=[], funding=[])
+    except LivepoolError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(report.render())
+    sys.exit(0 if report.ok else 1)
+
+
+CHAIN_SCRIPTS = ("deploy", "fund", "propose", "accept", "push", "claim", "verify")
+
+
+@cli.command(
+    "chain",
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+)
+@click.argument("script", type=click.Choice(CHAIN_SCRIPTS))
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def chain_cmd(script: str, args: tuple[str, ...]) -> None:
+    """Run an on-chain operation: the ape script of that name (`ape run SCRIPT ARGS…`).
+
+    One implementation either way: `livepool chain propose --account poster` is
+    `ape run propose --account poster`."""
+    bin_dir = Path(sys.executable).parent
+    # ape-vyper finds the pinned compiler on PATH: the venv's bin must come first.
+    os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    ape = bin_dir / "ape"
+    os.execv(str(ape), [str(ape), "run", script, *args])
 
 
 def main() -> None:
