@@ -10,6 +10,8 @@ export PATH := $(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export VIRTUAL_ENV := $(VENV)
 # Keep ape's data (compiler cache, local accounts) inside the project, not in $HOME.
 export APE_DATA_FOLDER ?= $(CURDIR)/.cache/ape
+# ape-vyper's settings model warns at import; it is not ours to fix and only adds noise.
+export PYTHONWARNINGS := ignore:Field 'import_remapping' has an incomplete definition
 
 comma := ,
 PY_STAMP := $(VENV)/.stamp-python
@@ -50,7 +52,7 @@ lint: setup  ## ruff over the Python code, vyper's own checks over the contract
 	$(VENV)/bin/ape compile --force >/dev/null
 
 demo: setup  ## two epochs of a simulated pool: receipts → roots → claims, pushes → audit
-	$(VENV)/bin/ape run demo
+	$(VENV)/bin/ape run demo --verbosity WARNING
 
 clean:  ## remove build products (keeps .venv and node_modules)
 	rm -rf .build .cache .hypothesis

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import click
-from _common import (
+from ape.cli import ConnectedProviderCommand, account_option, ape_cli_context
+
+from livepool import operations
+from livepool.errors import LivepoolError
+from livepool.scripting import (
     address_option,
     data_dir_option,
     database_option,
@@ -11,13 +15,10 @@ from _common import (
     open_distributor,
     open_ledger,
 )
-from ape.cli import ConnectedProviderCommand, account_option
-
-from livepool import operations
-from livepool.errors import LivepoolError
 
 
 @click.command(cls=ConnectedProviderCommand)
+@ape_cli_context()
 @account_option()
 @address_option
 @data_dir_option

@@ -7,12 +7,18 @@ import urllib.request
 from pathlib import Path
 
 import click
-from _common import address_option, confirm, data_dir_option, open_distributor, yes_option
-from ape.cli import ConnectedProviderCommand, account_option
+from ape.cli import ConnectedProviderCommand, account_option, ape_cli_context
 
 from livepool.errors import LivepoolError
 from livepool.merkle import MerkleTree
 from livepool.operations import claim
+from livepool.scripting import (
+    address_option,
+    confirm,
+    data_dir_option,
+    open_distributor,
+    yes_option,
+)
 
 
 def _load_tree(source: str) -> MerkleTree:
@@ -23,6 +29,7 @@ def _load_tree(source: str) -> MerkleTree:
 
 
 @click.command(cls=ConnectedProviderCommand)
+@ape_cli_context()
 @account_option()
 @click.option(
     "--tree",

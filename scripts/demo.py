@@ -130,7 +130,8 @@ def cli(receipts: int, data_dir: Path) -> None:
         report = operations.push(ledger, distributor, keeper)
         for batch in report.batches:
             _step(
-                f"keeper pushed {_eth(sum(batch.paid.values()))} to {len(batch.paid)} miners "
+                f"keeper pushed {_eth(sum(batch.paid.values()))} to {len(batch.paid)} "
+                f"miner{'s' if len(batch.paid) != 1 else ''} "
                 f"(gas cost {batch.sent.cost:,} wei, charged next epoch)",
                 batch.sent,
             )

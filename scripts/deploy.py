@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import click
-from _common import confirm, data_dir_option, fail, network_name, yes_option
-from ape.cli import ConnectedProviderCommand, account_option
+from ape.cli import ConnectedProviderCommand, account_option, ape_cli_context
 
 from livepool.chain import Deployment, Distributor
 from livepool.errors import LivepoolError
+from livepool.scripting import confirm, data_dir_option, fail, network_name, yes_option
 
 
 @click.command(cls=ConnectedProviderCommand)
+@ape_cli_context()
 @account_option()
 @click.option("--poster", required=True, help="Address allowed to propose roots.")
 @click.option("--guardian", required=True, help="Address allowed to revoke roots and pause.")

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import click
-from _common import address_option, confirm, data_dir_option, fail, open_distributor, yes_option
-from ape.cli import ConnectedProviderCommand, account_option
+from ape.cli import ConnectedProviderCommand, account_option, ape_cli_context
 
 from livepool.errors import LivepoolError
+from livepool.scripting import (
+    address_option,
+    confirm,
+    data_dir_option,
+    fail,
+    open_distributor,
+    yes_option,
+)
 
 
 @click.command(cls=ConnectedProviderCommand)
+@ape_cli_context()
 @account_option()
 @click.argument("amount_wei", type=int)
 @address_option

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import click
-from _common import (
+from ape.cli import ConnectedProviderCommand, account_option, ape_cli_context
+
+from livepool import operations
+from livepool.chain import MAX_BATCH
+from livepool.errors import LivepoolError
+from livepool.scripting import (
     address_option,
     confirm,
     data_dir_option,
@@ -13,14 +18,10 @@ from _common import (
     open_ledger,
     yes_option,
 )
-from ape.cli import ConnectedProviderCommand, account_option
-
-from livepool import operations
-from livepool.chain import MAX_BATCH
-from livepool.errors import LivepoolError
 
 
 @click.command(cls=ConnectedProviderCommand)
+@ape_cli_context()
 @account_option()
 @click.option("--batch-size", type=click.IntRange(1, MAX_BATCH), default=MAX_BATCH)
 @address_option

@@ -9,15 +9,16 @@ from __future__ import annotations
 import sys
 
 import click
-from _common import address_option, data_dir_option, fail, open_distributor
-from ape.cli import ConnectedProviderCommand
+from ape.cli import ConnectedProviderCommand, ape_cli_context
 
 from livepool.audit import audit
 from livepool.errors import LivepoolError
 from livepool.publish import load_published
+from livepool.scripting import address_option, data_dir_option, fail, open_distributor
 
 
 @click.command(cls=ConnectedProviderCommand)
+@ape_cli_context()
 @click.option(
     "--statements",
     required=True,

@@ -3,9 +3,14 @@ a helper that plays one epoch of the accountant."""
 
 from __future__ import annotations
 
+import shutil
+import socket
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
+from web3 import Web3
 
 from livepool import epochs
 from livepool.ingest import ingest_receipts
@@ -17,6 +22,8 @@ SETTLE_SECONDS = 3_600
 GENESIS = 1_764_000_000  # 2025-11-24T16:00:00Z
 CHALLENGE_PERIOD = 3_600
 ETH = 10**18
+ROOT = Path(__file__).resolve().parents[2]
+MNEMONIC = "test test test test test test test test test test test junk"
 
 
 @pytest.fixture(scope="session")
@@ -84,3 +91,45 @@ def run_epoch(ledger: Ledger, miners, number: int, *, receipts: int = 400, seed:
     report = ingest_receipts(ledger, items)
     assert report.rejected == 0 and report.conflict == 0, report.summary()
     return epochs.close_epoch(ledger, number, now=epoch_start(number + 1) + SETTLE_SECONDS)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def anvil():
+    """A fresh anvil node on a free loopback port; yields its URL."""
+    binary = shutil.which("anvil") or str(ROOT / "node_modules" / ".bin" / "anvil")
+    assert Path(binary).exists(), "anvil is missing: run `make setup` (npm @foundry-rs/anvil)"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [
+            binary,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--mnemonic",
+            MNEMONIC,
+            "--accounts",
+            "10",
+            "--balance",
+            "1000000",
+            "--silent",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 10}))
+    deadline = time.monotonic() + 30
+    while not w3.is_connected():
+        assert process.poll() is None, f"anvil exited: {process.stderr.read().decode()}"
+        assert time.monotonic() < deadline, "anvil did not answer within 30 s"
+        time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)

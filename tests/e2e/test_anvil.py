@@ -6,13 +6,8 @@ from the compiled artifacts and its proof from the published tree dump."""
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
-import time
 from pathlib import Path
 
-import pytest
 from web3 import Web3
 
 from livepool import operations
@@ -24,48 +19,6 @@ from livepool.publish import load_published, publish, tree_path
 from .conftest import CHALLENGE_PERIOD, ETH, run_epoch
 
 ROOT = Path(__file__).resolve().parents[2]
-MNEMONIC = "test test test test test test test test test test test junk"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def anvil():
-    binary = shutil.which("anvil") or str(ROOT / "node_modules" / ".bin" / "anvil")
-    assert Path(binary).exists(), "anvil is missing: run `make setup` (npm @foundry-rs/anvil)"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [
-            binary,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--mnemonic",
-            MNEMONIC,
-            "--accounts",
-            "10",
-            "--balance",
-            "1000000",
-            "--silent",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 10}))
-    deadline = time.monotonic() + 30
-    while not w3.is_connected():
-        assert process.poll() is None, f"anvil exited: {process.stderr.read().decode()}"
-        assert time.monotonic() < deadline, "anvil did not answer within 30 s"
-        time.sleep(0.1)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
 
 
 def distributor_abi() -> list:

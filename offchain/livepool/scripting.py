@@ -1,4 +1,4 @@
-"""Options and plumbing shared by the ape scripts (ape skips files starting with `_`).
+"""Options and plumbing shared by the ape scripts in ``scripts/``.
 
 Scripts hold no logic: they parse options, open the ledger and the deployment, ask before
 sending, and call :mod:`livepool.operations` through :class:`livepool.chain.Distributor`.
