@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import ape
-from ape.exceptions import ApeException, ContractLogicError, TransactionError
+from ape.exceptions import ApeException, ContractLogicError, ProviderNotConnectedError
 
 from livepool.errors import ChainError
 
@@ -147,9 +147,11 @@ def retrying(
 ) -> T:
     """Run ``action``, retrying transient RPC failures with exponential backoff.
 
-    A contract revert is not transient: it is raised at once as :class:`ChainError` with
-    the contract's reason. Connection errors and time-outs are retried ``attempts`` times,
-    then reported as :class:`ChainError` naming ``what`` failed and why.
+    A contract revert is final: it is raised at once as :class:`ChainError` with the
+    contract's reason, and so is any other error that is not about reaching the node.
+    Connection errors, time-outs and rate limits are retried ``attempts`` times (waiting
+    ``base_delay``, then twice as long each time), then reported as :class:`ChainError`
+    naming what failed and why.
     """
     delay = base_delay
     for attempt in range(1, attempts + 1):
@@ -157,20 +159,26 @@ def retrying(
             return action()
         except ContractLogicError as exc:
             raise ChainError(f"{what}: reverted: {exc.message}") from exc
-        except (ConnectionError, TimeoutError, OSError, TransactionError, ApeException) as exc:
-            if isinstance(exc, TransactionError) and not _transient(exc):
+        except (ConnectionError, TimeoutError, OSError, ApeException) as exc:
+            if not _transient(exc):
                 raise ChainError(f"{what}: {exc}") from exc
             if attempt == attempts:
-                raise ChainError(f"{what}: failed after {attempts} attempts: {exc}") from exc
+                raise ChainError(
+                    f"{what}: the node did not answer after {attempts} attempts: {exc}"
+                ) from exc
             sleep(delay)
             delay *= 2
     raise AssertionError("unreachable")
 
 
-def _transient(exc: Exception) -> bool:
+def _transient(exc: BaseException) -> bool:
+    """Whether ``exc`` is about reaching the node (worth retrying) rather than the call."""
+    if isinstance(exc, ConnectionError | TimeoutError | ProviderNotConnectedError):
+        return True
     text = str(exc).lower()
     return any(
-        word in text for word in ("timeout", "timed out", "connection", "temporarily", "429")
+        word in text
+        for word in ("timeout", "timed out", "connection", "temporarily", "429", "rate limit")
     )
 
 
