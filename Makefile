@@ -46,9 +46,10 @@ bench: setup  ## run the benchmarks and print their tables (BENCH_ARGS=--quick: 
 	$(VENV)/bin/python bench/ingest_bench.py $(BENCH_ARGS)
 	$(VENV)/bin/ape test tests/contracts/test_invariants.py -q --hypothesis-profile deep
 
-lint: setup  ## ruff over the Python code, vyper's own checks over the contract
+lint: setup  ## ruff, mypy --strict over the package, and the Vyper compiler's checks
 	$(VENV)/bin/ruff check offchain scripts tests bench
 	$(VENV)/bin/ruff format --check offchain scripts tests bench
+	$(VENV)/bin/mypy
 	$(VENV)/bin/ape compile --force >/dev/null
 
 demo: setup  ## two epochs of a simulated pool: receipts → roots → claims, pushes → audit

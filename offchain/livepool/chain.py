@@ -12,9 +12,10 @@ per network, so later commands find the contract without being told its address.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -476,7 +477,8 @@ class Distributor:
             if lowered.get(str(log.account).lower()) == int(log.cumulative):
                 tx_hash = _hex(log.transaction_hash)
                 receipt = retrying(
-                    lambda h=tx_hash: ape.chain.provider.get_receipt(h), what="read a receipt"
+                    functools.partial(ape.chain.provider.get_receipt, tx_hash),
+                    what="read a receipt",
                 )
                 paid = {
                     str(e.account): int(e.amount)
@@ -485,6 +487,6 @@ class Distributor:
                 return _sent(receipt), paid
         return None
 
-    def _logs(self, name: str, start: int, stop: int) -> Iterator[Any]:
+    def _logs(self, name: str, start: int, stop: int) -> list[Any]:
         event = getattr(self.contract, name)
         return retrying(lambda: list(event.range(start, stop)), what=f"read {name} logs")

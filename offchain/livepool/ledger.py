@@ -310,6 +310,9 @@ payout_settings = Table(
 CHAIN_ACTION_STATES: Final = ("prepared", "confirmed", "abandoned")
 PAYOUT_MODES: Final = ("push", "claim")
 
+#: Tables that migration 2 added (migration 1 creates the others).
+_V2_TABLES: Final = ("chain_actions", "payout_settings")
+
 #: The schema version this code writes.
 SCHEMA_VERSION: Final = 2
 
@@ -320,7 +323,6 @@ MIGRATIONS: Final[dict[int, Callable[[Connection], None]]] = {
     ),
     2: lambda conn: metadata.create_all(conn, tables=[chain_actions, payout_settings]),
 }
-_V2_TABLES: Final = ("chain_actions", "payout_settings")
 
 
 # --- engine -----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ sending, and call :mod:`livepool.operations` through :class:`livepool.chain.Dist
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -36,11 +37,11 @@ address_option = click.option(
 yes_option = click.option("--yes", "-y", is_flag=True, help="Send without asking.")
 
 
-def network_name(network) -> str:
+def network_name(network: Any) -> str:
     return f"{network.ecosystem.name}:{network.name}"
 
 
-def open_distributor(network, data_dir: Path, address: str | None) -> Distributor:
+def open_distributor(network: Any, data_dir: Path, address: str | None) -> Distributor:
     if address:
         return Distributor.at(address)
     record = Deployment.load(Deployment.path_for(data_dir, network_name(network)))
