@@ -19,7 +19,6 @@ from pathlib import Path
 
 os.chdir(Path(__file__).resolve().parent.parent)
 
-import ape  # noqa: E402
 from ape import accounts, networks, project  # noqa: E402
 
 from livepool.merkle import MerkleTree, hash_pair, leaf_hash  # noqa: E402
@@ -100,15 +99,15 @@ class Bench:
             floor_topup = self.floor.claim(
                 floor_account, topup_amount, topup_proof, sender=self.keeper
             )
-            self.rows.append(
-                (f"top-up claim, depth {depth}", topup.gas_used, floor_topup.gas_used)
-            )
+            self.rows.append((f"top-up claim, depth {depth}", topup.gas_used, floor_topup.gas_used))
 
     def real_tree(self, depth: int, claimers: list[str], amount: int) -> MerkleTree:
         rng = random.Random(17)
         fillers = (1 << depth) - len(claimers)
         values = [(a, amount) for a in claimers]
-        values += [("0x" + rng.randbytes(20).hex(), rng.randrange(1, 10**15)) for _ in range(fillers)]
+        values += [
+            ("0x" + rng.randbytes(20).hex(), rng.randrange(1, 10**15)) for _ in range(fillers)
+        ]
         return MerkleTree.build(values)
 
     def batches(self, depth: int) -> None:
@@ -185,5 +184,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    ape  # keep the import: it configures the project before `project` is used
     main()

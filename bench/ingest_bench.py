@@ -149,14 +149,16 @@ def fresh_ledger(kind: str, directory: Path) -> tuple[Ledger, str | None] | None
     return ledger, schema
 
 
-def ingest_rate(kind: str, lines: list[bytes], directory: Path) -> float | None:
+def ingest_rate(
+    kind: str, lines: list[bytes], directory: Path, parallel: str = "auto"
+) -> float | None:
     made = fresh_ledger(kind, directory)
     if made is None:
         return None
     ledger, schema = made
     try:
         started = time.perf_counter()
-        report = ingest_receipts(ledger, lines)
+        report = ingest_receipts(ledger, lines, parallel=parallel)  # type: ignore[arg-type]
         elapsed = time.perf_counter() - started
         assert report.ok, report.summary()
         return report.total / elapsed
@@ -197,6 +199,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, a minute or so")
     parser.add_argument("--receipts", type=int, default=None, help="ingest benchmark size")
     parser.add_argument("--no-close", action="store_true", help="skip the close benchmark")
+    parser.add_argument(
+        "--parallel",
+        default="auto",
+        help="ingest mode(s), comma-separated: off, thread, process (default thread)",
+    )
     args = parser.parse_args()
     n = args.receipts or (50_000 if args.quick else 300_000)
     sizes = (
@@ -214,9 +221,10 @@ def main() -> None:
     base = baseline(lines, directory)
     rows = []
     for kind in ("sqlite", "postgres"):
-        log(f"livepool ingest into {kind}…")
-        rate = ingest_rate(kind, lines, directory)
-        rows.append((kind, rate))
+        for mode in args.parallel.split(","):
+            log(f"livepool ingest into {kind} (parallel={mode})…")
+            rate = ingest_rate(kind, lines, directory, mode)
+            rows.append((f"{kind} (parallel={mode})", rate))
     print(f"\n### Ingest, end to end from JSONL ({len(lines):,} lines, 1,000 miners)\n")
     print("| target | items/s | vs. baseline |")
     print("|---|---:|---:|")
@@ -241,5 +249,5 @@ def main() -> None:
             sys.stdout.flush()
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # the guard also keeps parallel="process" workers out of main
     main()

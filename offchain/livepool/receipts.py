@@ -17,6 +17,14 @@ the receipt as JSON with keys sorted, no whitespace, UTF-8 (non-ASCII unescaped)
 fields that are absent (``None``) omitted, integers as JSON numbers, addresses
 checksummed, and a rendition's integral ``fps`` written as an integer (``30``, never
 ``30.0``) so that the bytes do not depend on how the sender spelt it.
+
+Fast path (:func:`decode_receipt_fast`, :func:`parse_receipt_fast`): a JSON line in the
+common case (ASCII, no escapes, integers within 64 bits) is decoded and bound-checked by
+msgspec in C against a mirror of :class:`Receipt`, then finished in Python (checksums,
+integral ``fps``); its canonical bytes come from msgspec's encoder. Whatever it does not
+fully accept it leaves to the strict pydantic path (``None``), so errors and their
+messages come from one place only. A property test ties both paths: same decision, same
+model, same canonical bytes.
 """
 
 from __future__ import annotations
@@ -26,8 +34,9 @@ from functools import lru_cache
 from math import ceil
 from typing import Annotated, Any, Final, Literal
 
+import msgspec
 import pydantic
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
@@ -48,9 +57,11 @@ __all__ = [
     "canonical_receipt_bytes",
     "canonical_verdict_bytes",
     "checksum_address",
+    "decode_receipt_fast",
     "is_plausible",
     "keccak256",
     "parse_receipt",
+    "parse_receipt_fast",
     "parse_verdict",
     "plausibility",
     "receipt_digest",
@@ -336,3 +347,122 @@ def canonical_verdict_bytes(verdict: Verdict) -> bytes:
 def verdict_digest(verdict: Verdict) -> bytes:
     """``keccak256(canonical_verdict_bytes(verdict))``: 32 bytes."""
     return keccak256(canonical_verdict_bytes(verdict))
+
+
+# --- fast path ----------------------------------------------------------------------------
+# A mirror of the models in msgspec: same fields in the same (alphabetical) order, same
+# bounds, narrowed where the strict path alone should decide (integers past 64 bits,
+# strings with escapes or non-ASCII, which the caller screens out before decoding). It
+# only ever *accepts less*: anything it refuses goes to pydantic for the verdict and the
+# message. Control characters cannot occur: raw ones are invalid JSON (msgspec refuses
+# them) and escaped ones need a backslash; DEL is screened out with the backslash.
+
+_M64: Final = MAX_INT64
+_FastId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+_FastLabel = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+_FastPixels = Annotated[int, msgspec.Meta(ge=0, le=MAX_PIXELS)]
+_FastSide = Annotated[int, msgspec.Meta(gt=0, le=16_384)]
+
+
+class _FastRendition(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    # Alphabetical, like Rendition: the encoder writes fields in declaration order.
+    fps: (
+        Annotated[int, msgspec.Meta(ge=1, le=1000)]  # an int ≥ 0.01 is an int ≥ 1
+        | Annotated[float, msgspec.Meta(ge=0.01, le=1000)]
+    )
+    height: _FastSide
+    pixels: _FastPixels
+    profile: _FastLabel
+    width: _FastSide
+
+
+class _FastReceipt(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
+    # Alphabetical, like Receipt; ``omit_defaults`` drops the ``None`` optionals, as
+    # ``model_dump_json(exclude_none=True)`` does.
+    broadcaster: str | None = None
+    duration_ms: Annotated[int, msgspec.Meta(gt=0, le=MAX_DURATION_MS)]
+    finished_at: Annotated[int, msgspec.Meta(ge=MIN_FINISHED_AT, lt=MAX_FINISHED_AT)]
+    id: _FastId
+    latency_ms: Annotated[int, msgspec.Meta(ge=0, le=MAX_LATENCY_MS)]
+    node: _FastId | None = None
+    orchestrator: str
+    pixels_decoded: _FastPixels
+    pixels_encoded: _FastPixels
+    pixels_per_unit: Annotated[int, msgspec.Meta(gt=0, le=_M64)]
+    price_per_unit: Annotated[int, msgspec.Meta(ge=0, le=_M64)]
+    profiles: Annotated[list[_FastLabel], msgspec.Meta(max_length=32)] | None = None
+    region: _FastLabel | None = None
+    renditions: (
+        Annotated[list[_FastRendition], msgspec.Meta(min_length=1, max_length=32)] | None
+    ) = None
+    round: Annotated[int, msgspec.Meta(ge=0, le=_M64)] | None = None
+    seq: Annotated[int, msgspec.Meta(ge=0, le=_M64)]
+    status: Literal["ok", "failed"]
+    stream: _FastId
+    transcoder: str
+
+
+_fast_decode = msgspec.json.Decoder(_FastReceipt).decode
+#: The canonical encoder: compact, fields in declaration order, UTF-8, ints as numbers.
+_fast_encode: Final = msgspec.json.Encoder().encode
+_FAST_ERRORS: Final = (msgspec.ValidationError, msgspec.DecodeError)
+
+
+def decode_receipt_fast(data: bytes | str) -> tuple[Any, bytes] | None:
+    """The fast path: ``(receipt, canonical bytes)`` for a JSON receipt, else ``None``.
+
+    ``receipt`` has :class:`Receipt`'s attributes with the values ``parse_receipt`` would
+    give (addresses checksummed, integral ``fps`` as ``int``) but is a plain msgspec
+    struct: no pydantic model is built. ``None`` means "not decided here": the item may
+    be valid or not, and the strict path (:func:`parse_receipt`) must say which and why.
+    """
+    if data.__class__ is str:
+        if not data.isascii():
+            return None
+        data = data.encode()
+    elif not data.isascii():
+        return None
+    if b"\\" in data or b"\x7f" in data:
+        return None
+    try:
+        r = _fast_decode(data)
+    except _FAST_ERRORS:
+        return None
+    try:
+        r.orchestrator = checksum_address(r.orchestrator)
+        transcoder = r.transcoder = checksum_address(r.transcoder)
+        if r.broadcaster is not None:
+            r.broadcaster = checksum_address(r.broadcaster)
+    except ValueError:
+        return None
+    if transcoder == ZERO_ADDRESS:
+        return None
+    renditions = r.renditions
+    if renditions is not None:
+        for rendition in renditions:
+            fps = rendition.fps
+            if fps.__class__ is float and fps.is_integer():
+                rendition.fps = int(fps)
+    return r, _fast_encode(r)
+
+
+_RECEIPT_FIELDS: Final = tuple(Receipt.model_fields)
+_RENDITION_FIELDS: Final = tuple(Rendition.model_fields)
+
+
+def parse_receipt_fast(data: bytes | str) -> Receipt | None:
+    """:class:`Receipt` of a JSON receipt by the fast path (no re-validation), else ``None``.
+
+    Same model as ``Receipt.model_validate_json(data)`` whenever it is not ``None``.
+    """
+    decoded = decode_receipt_fast(data)
+    if decoded is None:
+        return None
+    r = decoded[0]
+    fields = {name: getattr(r, name) for name in _RECEIPT_FIELDS}
+    if r.renditions is not None:
+        fields["renditions"] = [
+            Rendition.model_construct(**{n: getattr(x, n) for n in _RENDITION_FIELDS})
+            for x in r.renditions
+        ]
+    return Receipt.model_construct(**fields)

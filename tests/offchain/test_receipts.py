@@ -9,6 +9,7 @@ import pytest
 from eth_hash.auto import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from livepool.errors import ValidationError
 from livepool.receipts import (
     MAX_PIXELS,

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from eth_hash.auto import keccak
+
 from livepool.accounting import EpochResult, EpochTally, MinerBalance, PoolSettings, settle_epoch
 from livepool.errors import ValidationError
 from livepool.merkle import MerkleTree
