@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -12,7 +13,7 @@ from livepool.merkle import MerkleTree
 from livepool.statement import check_statement, load_statement
 
 FEE = "0x00000000000000000000000000000000000000Fe"
-FIXTURE = "/work/shared/fixtures/openpool-events.sample.json"
+FIXTURE = str(Path(__file__).resolve().parents[1] / "fixtures" / "openpool-events.sample.json")
 
 
 @pytest.fixture

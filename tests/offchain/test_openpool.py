@@ -6,6 +6,7 @@ import json
 import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -14,7 +15,7 @@ from livepool.errors import LivepoolError, ValidationError
 from livepool.ledger import receipts
 from livepool.openpool import FILLED_IN, import_events, import_path, parse_dt, poll
 
-FIXTURE = "/work/shared/fixtures/openpool-events.sample.json"
+FIXTURE = str(Path(__file__).resolve().parents[1] / "fixtures" / "openpool-events.sample.json")
 
 
 def fixture_events():
