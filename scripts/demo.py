@@ -47,16 +47,9 @@ def _step(title: str, sent: Sent | None = None) -> None:
 
 
 def _work_day(ledger: Ledger, wallets: list[str], number: int, receipts: int) -> None:
-    """Simulate one day of the pool's work, the simulator's miners mapped onto wallets."""
-    mapping: dict[str, str] = {}
-    items = []
-    for item in simulate(
-        len(wallets), receipts, seed=number, start=GENESIS + number * EPOCH_SECONDS
-    ):
-        if "verdict" not in item:
-            mapping.setdefault(item["transcoder"], wallets[len(mapping) % len(wallets)])
-            item = {**item, "transcoder": mapping[item["transcoder"]]}
-        items.append(item)
+    """Simulate one day of the pool's work, paid to these wallets, and ingest it."""
+    start = GENESIS + number * EPOCH_SECONDS
+    items = simulate(len(wallets), receipts, seed=number, start=start, addresses=wallets)
     report = ingest_receipts(ledger, items)
     _step(f"ingested {report.summary()}")
 

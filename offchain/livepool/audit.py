@@ -19,17 +19,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from livepool.errors import LivepoolError
 from livepool.receipts import keccak256
 from livepool.statement import Statement, canonical_bytes, check_statement, load_statement
 
-__all__ = ["AuditReport", "RootLog", "audit"]
+__all__ = ["AuditReport", "RootEvent", "audit"]
 
 
-class RootLog(Protocol):
-    """What the auditor needs of a root event (``livepool.chain.RootEvent`` fits)."""
+@dataclass(frozen=True)
+class RootEvent:
+    """A `RootProposed`, `RootAccepted` or `RootRevoked` log, as read from the chain."""
 
     kind: str
     epoch: int
@@ -78,7 +78,7 @@ def _hex(b: bytes | None) -> str:
 def audit(
     *,
     statements: Mapping[int, bytes],
-    root_events: Sequence[RootLog],
+    root_events: Sequence[RootEvent],
     funding: Sequence[tuple[int, int]],
 ) -> AuditReport:
     """Check published statements (epoch → raw bytes) against the chain's history.
@@ -124,7 +124,7 @@ def _check_roots(
     report: AuditReport,
     loaded: Mapping[int, Statement],
     raw: Mapping[int, bytes],
-    root_events: Sequence[RootLog],
+    root_events: Sequence[RootEvent],
     funding: Sequence[tuple[int, int]],
 ) -> None:
     revoked = {(e.epoch, e.root) for e in root_events if e.kind == "RootRevoked"}

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import ape
 from ape.exceptions import ApeException, ContractLogicError, ProviderNotConnectedError
 
+from livepool.audit import RootEvent
 from livepool.errors import ChainError
 
 __all__ = [
@@ -90,19 +91,6 @@ class PushOutcome:
     sent: Sent
     paid: dict[str, int]
     failed: dict[str, int]
-
-
-@dataclass(frozen=True)
-class RootEvent:
-    """A `RootProposed`, `RootAccepted` or `RootRevoked` log."""
-
-    kind: str
-    epoch: int
-    root: bytes
-    total: int | None
-    data_hash: bytes | None
-    block: int
-    tx_hash: str
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ import itertools
 import json
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -109,11 +109,17 @@ def simulate(
     days: float = 1.0,
     epoch_seconds: int = 86_400,
     stats: SimulationStats | None = None,
+    addresses: Sequence[str] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Yield ``receipts`` receipt dicts (and verdict dicts ``{"verdict": …}``) in arrival
-    order, finishing over ``days`` from ``start``. See the module docstring."""
+    order, finishing over ``days`` from ``start``. See the module docstring.
+
+    ``addresses``: the miners' payout addresses (one per miner), for a demo or test whose
+    miners hold keys; by default they are derived from the seed."""
     if miners < 1 or receipts < 0 or days <= 0:
         raise ValidationError("simulate: need miners ≥ 1, receipts ≥ 0 and days > 0")
+    if addresses is not None and len(addresses) != miners:
+        raise ValidationError(f"simulate: {len(addresses)} addresses for {miners} miners")
     stats = stats if stats is not None else SimulationStats()
     rng = random.Random(seed)
     orchestrator = _address(seed, "orchestrator", 0)
@@ -122,7 +128,7 @@ def simulate(
     # Rigs: (miner address, node, region, capacity = Σ GPU real-time multiples)
     rigs: list[tuple[str, str, str, int]] = []
     for m in range(miners):
-        address = _address(seed, "miner", m)
+        address = checksum_address(addresses[m]) if addresses else _address(seed, "miner", m)
         region = rng.choice(_REGIONS)
         for k in range(rng.randint(1, 4)):
             capacity = sum(rng.choice(_GPUS)[1] for _ in range(rng.randint(1, 4)))

@@ -18,26 +18,6 @@ ETH = 10**18
 
 
 @pytest.fixture(scope="session")
-def owner(accounts):
-    return accounts[0]
-
-
-@pytest.fixture(scope="session")
-def poster(accounts):
-    return accounts[1]
-
-
-@pytest.fixture(scope="session")
-def guardian(accounts):
-    return accounts[2]
-
-
-@pytest.fixture(scope="session")
-def keeper(accounts):
-    return accounts[3]
-
-
-@pytest.fixture(scope="session")
 def attacker(accounts):
     return accounts[4]
 

@@ -13,6 +13,7 @@ import pytest
 from web3 import Web3
 
 from livepool import epochs
+from livepool.chain import Distributor
 from livepool.ingest import ingest_receipts
 from livepool.ledger import Ledger
 from livepool.simulate import simulate
@@ -27,23 +28,9 @@ MNEMONIC = "test test test test test test test test test test test junk"
 
 
 @pytest.fixture(scope="session")
-def operator(accounts):
-    return accounts[0]
-
-
-@pytest.fixture(scope="session")
-def poster(accounts):
-    return accounts[1]
-
-
-@pytest.fixture(scope="session")
-def guardian(accounts):
-    return accounts[2]
-
-
-@pytest.fixture(scope="session")
-def keeper(accounts):
-    return accounts[3]
+def operator(owner):
+    """The pool operator owns the contract."""
+    return owner
 
 
 @pytest.fixture(scope="session")
@@ -54,6 +41,18 @@ def fee_account(accounts):
 @pytest.fixture(scope="session")
 def miners(accounts):
     return [accounts[i] for i in range(5, 10)]
+
+
+@pytest.fixture
+def distributor(operator, poster, guardian):
+    d = Distributor.deploy(
+        operator,
+        poster=poster.address,
+        guardian=guardian.address,
+        challenge_period=CHALLENGE_PERIOD,
+    )
+    d.fund(operator, 50 * ETH)
+    return d
 
 
 @pytest.fixture
@@ -75,16 +74,14 @@ def epoch_start(number: int) -> int:
 
 
 def run_epoch(ledger: Ledger, miners, number: int, *, receipts: int = 400, seed: int = 1):
-    """Simulate a day of work by ``miners`` (the simulator's miners mapped onto these
-    wallets), ingest it and close epoch ``number``; return the closed epoch."""
-    mapping: dict[str, str] = {}
+    """Simulate a day of work paid to ``miners``' wallets, ingest it and close epoch
+    ``number``; return the closed epoch."""
     wallets = [m.address for m in miners]
     items = []
-    for item in simulate(len(miners), receipts, seed=seed, start=epoch_start(number), days=0.9):
+    for item in simulate(
+        len(miners), receipts, seed=seed, start=epoch_start(number), days=0.9, addresses=wallets
+    ):
         if "verdict" not in item:
-            simulated = item["transcoder"]
-            mapping.setdefault(simulated, wallets[len(mapping) % len(wallets)])
-            item = {**item, "transcoder": mapping[simulated]}
             # Late arrivals of the simulator fall before this epoch: keep them inside.
             item["finished_at"] = max(item["finished_at"], epoch_start(number))
         items.append(item)

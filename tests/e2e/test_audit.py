@@ -8,25 +8,17 @@ import pytest
 
 from livepool import epochs, operations
 from livepool.audit import audit
-from livepool.chain import Distributor
 from livepool.merkle import MerkleTree
 from livepool.publish import load_published, publish, statement_path
 from livepool.receipts import keccak256
 from livepool.statement import canonical_bytes, load_statement
 
-from .conftest import CHALLENGE_PERIOD, ETH, run_epoch
+from .conftest import CHALLENGE_PERIOD, run_epoch
 
 
 @pytest.fixture
-def pool(ledger, operator, poster, guardian, keeper, miners, chain, tmp_path):
+def pool(ledger, distributor, poster, keeper, miners, chain, tmp_path):
     """Two epochs proposed and accepted on-chain, statements published."""
-    distributor = Distributor.deploy(
-        operator,
-        poster=poster.address,
-        guardian=guardian.address,
-        challenge_period=CHALLENGE_PERIOD,
-    )
-    distributor.fund(operator, 50 * ETH)
     for number in (0, 1):
         run_epoch(ledger, miners, number, seed=number + 5)
         operations.propose_latest(ledger, distributor, poster)

@@ -15,19 +15,7 @@ from livepool.errors import ChainError
 from livepool.publish import load_published, publish
 from livepool.statement import load_statement
 
-from .conftest import CHALLENGE_PERIOD, ETH, run_epoch
-
-
-@pytest.fixture
-def distributor(operator, poster, guardian):
-    d = Distributor.deploy(
-        operator,
-        poster=poster.address,
-        guardian=guardian.address,
-        challenge_period=CHALLENGE_PERIOD,
-    )
-    d.fund(operator, 50 * ETH)
-    return d
+from .conftest import CHALLENGE_PERIOD, run_epoch
 
 
 def post(ledger, distributor, poster, keeper, chain):

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +32,8 @@ from livepool.merkle import (
     verify_proof,
 )
 
+from ..ozjs import oz as run_oz
+
 REPO = Path(__file__).resolve().parents[2]
 OZ_CLI = REPO / "tests" / "js" / "oz_tree.mjs"
 PARITY_SIZES = (1, 2, 3, 4, 5, 7, 8, 9, 100, 1_000, 2_000)
@@ -42,28 +42,6 @@ BOB = "0x2222222222222222222222222222222222222222"
 CAROL = "0x3333333333333333333333333333333333333333"
 MINER = to_checksum_address("0x52908400098527886e0f7030069857d2e4169ee7")
 MINER_TYPO = MINER.replace("86E0F", "86e0F")  # one letter's case off: a bad checksum
-
-
-def run_oz(request: dict[str, Any]) -> dict[str, Any]:
-    """Run one request through OZ's library in node; fail loudly if it cannot run."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("node is not on PATH: install Node.js 20 to run the OZ parity tests")
-    if not (REPO / "node_modules" / "@openzeppelin" / "merkle-tree").is_dir():
-        pytest.fail(f"@openzeppelin/merkle-tree missing: run `npm install` in {REPO}")
-    proc = subprocess.run(
-        [node, str(OZ_CLI)],
-        input=json.dumps(request),
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=120,
-        check=False,
-    )
-    if proc.returncode != 0:
-        pytest.fail(f"{OZ_CLI.name} failed ({proc.returncode}): {proc.stderr}")
-    answer: dict[str, Any] = json.loads(proc.stdout)
-    return answer
 
 
 def random_values(size: int, seed: int) -> list[tuple[str, int]]:
