@@ -20,6 +20,7 @@ from pathlib import Path
 os.chdir(Path(__file__).resolve().parent.parent)
 
 from ape import accounts, networks, project  # noqa: E402
+from ape.logging import logger  # noqa: E402
 
 from livepool.merkle import MerkleTree, hash_pair, leaf_hash  # noqa: E402
 
@@ -162,6 +163,7 @@ def table(rows: list[tuple[str, int, int | None]]) -> str:
 
 
 def main() -> None:
+    logger.set_level("WARNING")  # one INFO line per transaction would bury the table
     with networks.ethereum.local.use_provider("test"):
         bench = Bench()
         log("first-ever claim (total_claimed 0 -> non-zero), then steady state")
