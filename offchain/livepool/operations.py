@@ -72,26 +72,18 @@ def propose_latest(ledger: Ledger, distributor: Distributor, sender: Any) -> Pro
     root = bytes.fromhex(statement.root.removeprefix("0x"))
     digest = statement_hash(statement)
     key = f"epoch:{number}"
+
+    def outcome(sent: Sent | None, note: str) -> ProposeOutcome:
+        return ProposeOutcome(
+            number, statement.root, statement.total, "0x" + digest.hex(), sent, note
+        )
+
     action = ledger.chain_action("propose", key)
     if action and action["state"] == "confirmed":
-        return ProposeOutcome(
-            number,
-            statement.root,
-            statement.total,
-            "0x" + digest.hex(),
-            None,
-            f"epoch {number} was proposed before (tx {action['tx_hash']})",
-        )
+        return outcome(None, f"epoch {number} was proposed before (tx {action['tx_hash']})")
     if _on_chain(distributor, number, root):
         ledger.set_chain_action("propose", key, "confirmed", note="found on-chain")
-        return ProposeOutcome(
-            number,
-            statement.root,
-            statement.total,
-            "0x" + digest.hex(),
-            None,
-            f"epoch {number} is already on-chain: recorded, nothing sent",
-        )
+        return outcome(None, f"epoch {number} is already on-chain: recorded, nothing sent")
     problems = distributor.propose_problems(
         sender=str(sender.address), epoch=number, total=statement.total
     )
@@ -103,14 +95,7 @@ def propose_latest(ledger: Ledger, distributor: Distributor, sender: Any) -> Pro
     )
     _after_send("propose", sent)
     ledger.set_chain_action("propose", key, "confirmed", tx_hash=sent.tx_hash, block=sent.block)
-    return ProposeOutcome(
-        number,
-        statement.root,
-        statement.total,
-        "0x" + digest.hex(),
-        sent,
-        f"epoch {number} proposed; valid from {distributor.pending.valid_at}",
-    )
+    return outcome(sent, f"epoch {number} proposed; valid from {distributor.pending.valid_at}")
 
 
 def _on_chain(distributor: Distributor, epoch: int, root: bytes) -> bool:
