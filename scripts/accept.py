@@ -9,6 +9,7 @@ from livepool import operations
 from livepool.errors import LivepoolError
 from livepool.scripting import (
     address_option,
+    confirmations_option,
     data_dir_option,
     database_option,
     fail,
@@ -22,11 +23,12 @@ from livepool.scripting import (
 @account_option()
 @address_option
 @data_dir_option
+@confirmations_option
 @database_option
-def cli(cli_ctx, network, account, address, data_dir, database_url):
+def cli(cli_ctx, network, account, address, data_dir, database_url, confirmations):
     """Accept the pending root (anyone may; no confirmation asked)."""
     try:
-        distributor = open_distributor(network, data_dir, address)
+        distributor = open_distributor(network, data_dir, address, confirmations)
         ledger = open_ledger(data_dir, database_url)
         epoch, sent = operations.accept(ledger, distributor, account)
     except LivepoolError as exc:

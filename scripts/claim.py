@@ -15,6 +15,7 @@ from livepool.operations import claim
 from livepool.scripting import (
     address_option,
     confirm,
+    confirmations_option,
     data_dir_option,
     open_distributor,
     yes_option,
@@ -40,13 +41,14 @@ def _load_tree(source: str) -> MerkleTree:
 @click.option("--for", "beneficiary", default=None, help="Claim for this account (default: yours).")
 @address_option
 @data_dir_option
+@confirmations_option
 @yes_option
-def cli(cli_ctx, network, account, tree_source, beneficiary, address, data_dir, yes):
+def cli(cli_ctx, network, account, tree_source, beneficiary, address, data_dir, yes, confirmations):
     """Claim what the active root owes you (or --for another account: anyone may)."""
     who = beneficiary or account.address
     try:
         tree = _load_tree(tree_source)
-        distributor = open_distributor(network, data_dir, address)
+        distributor = open_distributor(network, data_dir, address, confirmations)
         confirm(yes, f"Claim for {who} from {distributor.address}?")
         sent, paid = claim(distributor, account, tree, who)
     except (LivepoolError, OSError, json.JSONDecodeError) as exc:

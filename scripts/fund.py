@@ -9,6 +9,7 @@ from livepool.errors import LivepoolError
 from livepool.scripting import (
     address_option,
     confirm,
+    confirmations_option,
     data_dir_option,
     fail,
     open_distributor,
@@ -22,11 +23,12 @@ from livepool.scripting import (
 @click.argument("amount_wei", type=int)
 @address_option
 @data_dir_option
+@confirmations_option
 @yes_option
-def cli(cli_ctx, network, account, amount_wei, address, data_dir, yes):
+def cli(cli_ctx, network, account, amount_wei, address, data_dir, yes, confirmations):
     """Send AMOUNT_WEI to the distributor."""
     try:
-        distributor = open_distributor(network, data_dir, address)
+        distributor = open_distributor(network, data_dir, address, confirmations)
         confirm(yes, f"Send {amount_wei} wei from {account} to {distributor.address}?")
         sent = distributor.fund(account, amount_wei)
     except LivepoolError as exc:

@@ -10,6 +10,7 @@ from livepool.errors import LivepoolError
 from livepool.scripting import (
     address_option,
     confirm,
+    confirmations_option,
     data_dir_option,
     database_option,
     fail,
@@ -24,12 +25,13 @@ from livepool.scripting import (
 @account_option()
 @address_option
 @data_dir_option
+@confirmations_option
 @database_option
 @yes_option
-def cli(cli_ctx, network, account, address, data_dir, database_url, yes):
+def cli(cli_ctx, network, account, address, data_dir, database_url, yes, confirmations):
     """Propose root, total and data hash of the latest closed epoch, once."""
     try:
-        distributor = open_distributor(network, data_dir, address)
+        distributor = open_distributor(network, data_dir, address, confirmations)
         ledger = open_ledger(data_dir, database_url)
         confirm(yes, f"Propose the latest closed epoch to {distributor.address}?")
         outcome = operations.propose_latest(ledger, distributor, account)

@@ -11,6 +11,7 @@ from livepool.errors import LivepoolError
 from livepool.scripting import (
     address_option,
     confirm,
+    confirmations_option,
     data_dir_option,
     database_option,
     fail,
@@ -26,12 +27,13 @@ from livepool.scripting import (
 @click.option("--batch-size", type=click.IntRange(1, MAX_BATCH), default=MAX_BATCH)
 @address_option
 @data_dir_option
+@confirmations_option
 @database_option
 @yes_option
-def cli(cli_ctx, network, account, batch_size, address, data_dir, database_url, yes):
+def cli(cli_ctx, network, account, batch_size, address, data_dir, database_url, yes, confirmations):
     """Push payouts with claim_many; each batch's gas becomes next epoch's overhead."""
     try:
-        distributor = open_distributor(network, data_dir, address)
+        distributor = open_distributor(network, data_dir, address, confirmations)
         ledger = open_ledger(data_dir, database_url)
         confirm(yes, f"Push due payouts from {distributor.address} with {account}?")
         report = operations.push(ledger, distributor, account, batch_size=batch_size)

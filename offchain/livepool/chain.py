@@ -196,8 +196,20 @@ def _b32(value: Any) -> bytes:
 class Distributor:
     """One deployed LivepoolDistributor, seen through typed methods."""
 
-    def __init__(self, contract: Any) -> None:
+    def __init__(self, contract: Any, *, confirmations: int | None = None) -> None:
+        """``confirmations``: blocks to wait after each transaction is mined (None: the
+        network's ``required_confirmations`` from ape's config)."""
+        if confirmations is not None and confirmations < 0:
+            raise ChainError(f"confirmations must be ≥ 0, got {confirmations}")
         self.contract = contract
+        self.confirmations = confirmations
+
+    @property
+    def _wait(self) -> dict[str, int]:
+        """Keyword arguments every transaction of this wrapper is sent with."""
+        if self.confirmations is None:
+            return {}
+        return {"required_confirmations": self.confirmations}
 
     # -- construction --
 
@@ -214,10 +226,10 @@ class Distributor:
         return cls(contract)
 
     @classmethod
-    def at(cls, address: str) -> Distributor:
+    def at(cls, address: str, *, confirmations: int | None = None) -> Distributor:
         """The distributor at ``address`` (its ABI from the compiled project)."""
         container = getattr(ape.project, CONTRACT_NAME)
-        return cls(container.at(address))
+        return cls(container.at(address), confirmations=confirmations)
 
     def deployment(self, network: str) -> Deployment:
         """This contract's deployment record (block of its creation, chain id)."""
@@ -326,7 +338,9 @@ class Distributor:
             raise ChainError("propose epoch {}: {}".format(epoch, "; ".join(problems)))
         return _sent(
             retrying(
-                lambda: self.contract.propose_root(root, epoch, total, data_hash, sender=sender),
+                lambda: self.contract.propose_root(
+                    root, epoch, total, data_hash, sender=sender, **self._wait
+                ),
                 what=f"propose epoch {epoch}",
             )
         )
@@ -363,22 +377,29 @@ class Distributor:
                 f"accept: epoch {pending.epoch}'s challenge window is open for another "
                 f"{pending.valid_at - now} s (until {pending.valid_at})"
             )
-        return _sent(retrying(lambda: self.contract.accept_root(sender=sender), what="accept"))
+        return _sent(
+            retrying(lambda: self.contract.accept_root(sender=sender, **self._wait), what="accept")
+        )
 
     def revoke(self, sender: Any) -> Sent:
         """Revoke the pending root (guardian or owner)."""
         return _sent(
-            retrying(lambda: self.contract.revoke_pending_root(sender=sender), what="revoke")
+            retrying(
+                lambda: self.contract.revoke_pending_root(sender=sender, **self._wait),
+                what="revoke",
+            )
         )
 
     def pause(self, sender: Any) -> Sent:
-        return _sent(retrying(lambda: self.contract.pause(sender=sender), what="pause"))
+        return _sent(
+            retrying(lambda: self.contract.pause(sender=sender, **self._wait), what="pause")
+        )
 
     def claim(self, sender: Any, item: ClaimItem) -> tuple[Sent, int]:
         """Claim one leaf; returns the transaction and the wei paid."""
         receipt = retrying(
             lambda: self.contract.claim(
-                item.account, item.cumulative, list(item.proof), sender=sender
+                item.account, item.cumulative, list(item.proof), sender=sender, **self._wait
             ),
             what=f"claim for {item.account}",
         )
@@ -397,6 +418,7 @@ class Distributor:
                 [i.cumulative for i in items],
                 [list(i.proof) for i in items],
                 sender=sender,
+                **self._wait,
             ),
             what=f"claim_many of {len(items)}",
         )
@@ -409,7 +431,7 @@ class Distributor:
     def set_recipient(self, sender: Any, recipient: str) -> Sent:
         return _sent(
             retrying(
-                lambda: self.contract.set_recipient(recipient, sender=sender),
+                lambda: self.contract.set_recipient(recipient, sender=sender, **self._wait),
                 what="set_recipient",
             )
         )

@@ -35,17 +35,25 @@ address_option = click.option(
     help="Distributor address (default: the deployment recorded for this network).",
 )
 yes_option = click.option("--yes", "-y", is_flag=True, help="Send without asking.")
+confirmations_option = click.option(
+    "--confirmations",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Blocks to wait after each transaction (default: the network's setting in "
+    "ape-config.yaml).",
+)
 
 
 def network_name(network: Any) -> str:
     return f"{network.ecosystem.name}:{network.name}"
 
 
-def open_distributor(network: Any, data_dir: Path, address: str | None) -> Distributor:
-    if address:
-        return Distributor.at(address)
-    record = Deployment.load(Deployment.path_for(data_dir, network_name(network)))
-    return Distributor.at(record.address)
+def open_distributor(
+    network: Any, data_dir: Path, address: str | None, confirmations: int | None = None
+) -> Distributor:
+    if not address:
+        address = Deployment.load(Deployment.path_for(data_dir, network_name(network))).address
+    return Distributor.at(address, confirmations=confirmations)
 
 
 def open_ledger(data_dir: Path, database_url: str | None) -> Ledger:

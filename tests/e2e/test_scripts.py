@@ -111,7 +111,7 @@ def test_operator_section__scripts_in_order__pay_and_verify(anvil, tmp_path):
     w3 = Web3(Web3.HTTPProvider(anvil))
     w3.provider.make_request("evm_increaseTime", [61])
     w3.provider.make_request("evm_mine", [])
-    run(ape, "run", "accept", "--account", "TEST::4", *net, env=env)
+    run(ape, "run", "accept", "--account", "TEST::4", "--confirmations", "0", *net, env=env)
 
     # One miner pushes, the pool pays; anyone claims for another with the published tree.
     tree = json.loads(tree_file.read_text())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from ape.exceptions import ContractLogicError, ProviderNotConnectedError
 
-from livepool.chain import retrying
+from livepool.chain import Distributor, retrying
 from livepool.errors import ChainError
 
 
@@ -52,3 +52,30 @@ def test_retrying__other_error__not_retried():
     with pytest.raises(ChainError, match="push: permission denied on keystore"):
         retrying(action, what="push", sleep=lambda _: pytest.fail("must not wait"))
     assert action.calls == 1
+
+
+class RecordingContract:
+    """Stands in for an ape contract: records the keyword arguments of each call."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, object]] = []
+
+    def revoke_pending_root(self, **kwargs: object) -> object:
+        self.calls.append(kwargs)
+        raise ContractLogicError("distributor: no pending root")  # no receipt needed here
+
+
+@pytest.mark.parametrize(
+    ("confirmations", "expected"), [(None, {}), (3, {"required_confirmations": 3})]
+)
+def test_distributor__confirmations__passed_to_every_transaction(confirmations, expected):
+    contract = RecordingContract()
+    distributor = Distributor(contract, confirmations=confirmations)
+    with pytest.raises(ChainError, match="revoke: reverted: distributor: no pending root"):
+        distributor.revoke("guardian")
+    assert contract.calls == [{"sender": "guardian", **expected}]
+
+
+def test_distributor__negative_confirmations__refused():
+    with pytest.raises(ChainError, match="confirmations must be ≥ 0, got -1"):
+        Distributor(RecordingContract(), confirmations=-1)
