@@ -303,6 +303,16 @@ def _tally(conn: Connection, number: int, sqlite: bool) -> EpochTally:
         .where(r.c.credited_epoch == number)
         .group_by(r.c.transcoder, r.c.price_per_unit, r.c.pixels_per_unit, r.c.status, flagged)
     )
+    # One receipt's facts, as both per-row queries below read them.
+    segment = (
+        r.c.transcoder,
+        r.c.price_per_unit,
+        r.c.pixels_per_unit,
+        r.c.status,
+        flagged,
+        r.c.pixels_encoded,
+        r.c.pixels_decoded,
+    )
     # (miner, price, ppu, status, flagged) -> [Σ enc, Σ dec, segments]
     groups: dict[tuple[str, int, int, str, bool], list[int]] = {}
     try:
@@ -317,17 +327,7 @@ def _tally(conn: Connection, number: int, sqlite: bool) -> EpochTally:
         if not sqlite or "overflow" not in str(exc).lower():
             raise
         groups.clear()
-        rows = conn.execute(
-            select(
-                r.c.transcoder,
-                r.c.price_per_unit,
-                r.c.pixels_per_unit,
-                r.c.status,
-                flagged,
-                r.c.pixels_encoded,
-                r.c.pixels_decoded,
-            ).where(r.c.credited_epoch == number)
-        )
+        rows = conn.execute(select(*segment).where(r.c.credited_epoch == number))
         for t, price, ppu, status, flag, enc, dec in rows:
             acc = groups.setdefault((t, int(price), int(ppu), status, bool(flag)), [0, 0, 0])
             acc[0] += enc
@@ -336,16 +336,7 @@ def _tally(conn: Connection, number: int, sqlite: bool) -> EpochTally:
 
     tally = EpochTally()
     charged = (
-        select(
-            r.c.transcoder,
-            r.c.price_per_unit,
-            r.c.pixels_per_unit,
-            r.c.status,
-            flagged,
-            r.c.pixels_encoded,
-            r.c.pixels_decoded,
-            r.c.credited_epoch,
-        )
+        select(*segment, r.c.credited_epoch)
         .select_from(verdicts.join(r, r.c.id == verdicts.c.receipt_id))
         .where(verdicts.c.charged_epoch == number)
     )
