@@ -17,7 +17,7 @@ comma := ,
 PY_STAMP := $(VENV)/.stamp-python
 JS_STAMP := node_modules/.stamp-js
 
-.PHONY: help setup test test-contracts test-offchain bench lint demo clean
+.PHONY: help setup test bench fuzz lint demo clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -44,7 +44,9 @@ bench: setup  ## run the benchmarks and print their tables (BENCH_ARGS=--quick: 
 	$(VENV)/bin/python bench/gas.py
 	$(VENV)/bin/python bench/merkle_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--sizes 10000$(comma)100000,)
 	$(VENV)/bin/python bench/ingest_bench.py $(BENCH_ARGS)
-	$(VENV)/bin/ape test tests/contracts/test_invariants.py -q --hypothesis-profile deep
+
+fuzz: setup  ## the stateful contract fuzzer with 2,000 sequences, 10× CI's (~45 min)
+	$(VENV)/bin/ape test tests/contracts/test_invariants.py -q -p no:cacheprovider --hypothesis-profile deep
 
 lint: setup  ## ruff, mypy --strict over the package, and the Vyper compiler's checks
 	$(VENV)/bin/ruff check offchain scripts tests bench
