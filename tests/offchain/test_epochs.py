@@ -307,3 +307,23 @@ def test_any_permutation_and_duplication__identical_statement_and_root(
         assert epochs.close_epoch(twin, 0, now=closes(pool, 0)).root == first.root
     finally:
         _drop(twin)
+
+
+def test_close__pixel_sums_beyond_64_bits__exact(ledger, make_receipt, pool):
+    """SQLite's SUM stops at 2**63; the close then sums in Python, to the same result."""
+    miner = pool.MINERS[0]
+    ingest_receipts(
+        ledger,
+        [
+            make_receipt(n, transcoder=miner, price_per_unit=1_500, pixels_per_unit=1)
+            for n in range(3)
+        ],
+    )
+    huge = 2**62 + 12_345  # stored directly: ingest bounds one receipt at 10**13 pixels
+    with ledger.transaction() as conn:
+        conn.execute(text("UPDATE receipts SET pixels_encoded = :p"), {"p": huge})
+    s = statement(epochs.close_epoch(ledger, 0, now=closes(pool, 0)))
+    (line,) = [m for m in s.miners if m.address == miner]
+    assert line.gross == 3 * huge * 1_500
+    assert line.pixels == 3 * huge
+    assert check_statement(s) == []
