@@ -106,9 +106,9 @@ def audit(
 
     for epoch, statement in loaded.items():
         previous = loaded.get(epoch - 1)
-        if previous is None and epoch - 1 in statements:
-            previous = None  # its own parse failure is already reported
-        elif previous is None and epoch > min(loaded):
+        # A predecessor that failed to parse is reported already; one never published is
+        # noted (the first statement has none to follow).
+        if previous is None and epoch - 1 not in statements and epoch > min(loaded):
             report.notes.append(
                 f"epoch {epoch}: epoch {epoch - 1} not published, continuity unchecked"
             )

@@ -330,12 +330,19 @@ class Distributor:
         return _sent(retrying(lambda: sender.transfer(self.contract, amount), what="fund"))
 
     def propose(
-        self, sender: Any, *, root: bytes, epoch: int, total: int, data_hash: bytes
+        self,
+        sender: Any,
+        *,
+        root: bytes,
+        epoch: int,
+        total: int,
+        data_hash: bytes,
+        checked: bool = False,
     ) -> Sent:
-        """Propose a root, after checking on-chain that the contract would accept it."""
-        problems = self.propose_problems(sender=str(sender.address), epoch=epoch, total=total)
-        if problems:
-            raise ChainError("propose epoch {}: {}".format(epoch, "; ".join(problems)))
+        """Propose a root, after checking on-chain that the contract would accept it
+        (``checked=True``: the caller just ran :meth:`check_propose`)."""
+        if not checked:
+            self.check_propose(sender=str(sender.address), epoch=epoch, total=total)
         return _sent(
             retrying(
                 lambda: self.contract.propose_root(
@@ -344,6 +351,12 @@ class Distributor:
                 what=f"propose epoch {epoch}",
             )
         )
+
+    def check_propose(self, *, sender: str, epoch: int, total: int) -> None:
+        """Raise :class:`ChainError` listing every reason a proposal would revert."""
+        problems = self.propose_problems(sender=sender, epoch=epoch, total=total)
+        if problems:
+            raise ChainError(f"propose epoch {epoch}: " + "; ".join(problems))
 
     def propose_problems(self, *, sender: str, epoch: int, total: int) -> list[str]:
         """Why a proposal would revert, read from the chain before sending (empty: none)."""

@@ -84,14 +84,10 @@ def propose_latest(ledger: Ledger, distributor: Distributor, sender: Any) -> Pro
     if _on_chain(distributor, number, root):
         ledger.set_chain_action("propose", key, "confirmed", note="found on-chain")
         return outcome(None, f"epoch {number} is already on-chain: recorded, nothing sent")
-    problems = distributor.propose_problems(
-        sender=str(sender.address), epoch=number, total=statement.total
-    )
-    if problems:
-        raise ChainError(f"propose epoch {number}: " + "; ".join(problems))
+    distributor.check_propose(sender=str(sender.address), epoch=number, total=statement.total)
     ledger.set_chain_action("propose", key, "prepared", payload={"root": statement.root})
     sent = distributor.propose(
-        sender, root=root, epoch=number, total=statement.total, data_hash=digest
+        sender, root=root, epoch=number, total=statement.total, data_hash=digest, checked=True
     )
     _after_send("propose", sent)
     ledger.set_chain_action("propose", key, "confirmed", tx_hash=sent.tx_hash, block=sent.block)
@@ -195,17 +191,13 @@ def push(
         key = f"epoch:{epoch}:batch:{keccak256(members.encode()).hex()[:32]}"
         payload = {"epoch": epoch, "accounts": [[i.account, str(i.cumulative)] for i in batch]}
         ledger.set_chain_action(
-            "push", key, "prepared", payload=payload, block=_height(distributor)
+            "push", key, "prepared", payload=payload, block=distributor.height()
         )
         outcome = distributor.claim_many(sender, batch)
         _after_send("push", outcome.sent)
         _record_push(ledger, key, outcome.sent, sorted(outcome.paid))
         report.batches.append(outcome)
     return report
-
-
-def _height(distributor: Distributor) -> int:
-    return distributor.height()
 
 
 def _record_push(ledger: Ledger, key: str, sent: Sent, paid: Sequence[str]) -> None:
