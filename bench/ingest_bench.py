@@ -35,7 +35,7 @@ from livepool.simulate import simulate
 POSTGRES = os.environ.get(
     "LIVEPOOL_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-FEE = "0x00000000000000000000000000000000000000Fe"
+FEE = "0x00000000000000000000000000000000000000fe"
 START = 1_764_028_800
 
 

@@ -28,7 +28,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "offchain"))
 
-from livepool.merkle import KECCAK_BACKEND, MerkleTree  # noqa: E402
+from livepool.hashing import KECCAK_BACKEND  # noqa: E402
+from livepool.merkle import MerkleTree  # noqa: E402
 
 OZ_CLI = REPO / "tests" / "js" / "oz_tree.mjs"
 

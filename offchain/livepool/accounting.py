@@ -54,7 +54,8 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Final
 
 from livepool.errors import ValidationError
-from livepool.receipts import checksum_address, plausibility
+from livepool.hashing import checksum_address
+from livepool.receipts import plausibility
 
 if TYPE_CHECKING:
     from livepool.receipts import Receipt

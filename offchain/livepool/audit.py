@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from livepool.errors import LivepoolError
-from livepool.receipts import keccak256
+from livepool.hashing import keccak256
 from livepool.statement import Statement, canonical_bytes, check_statement, load_statement
 
 __all__ = ["AuditReport", "RootEvent", "audit"]

@@ -324,7 +324,7 @@ def epoch_publish(ctx: click.Context, folder: Path) -> None:
 @_errors
 def payout_cmd(ctx: click.Context, address: str, push: bool, threshold: int) -> None:
     """Record how miner ADDRESS is paid (the service takes signed requests for this)."""
-    from livepool.receipts import checksum_address
+    from livepool.hashing import checksum_address
 
     try:
         account = checksum_address(address)

@@ -56,6 +56,7 @@ from livepool.accounting import (
     split_overhead,
 )
 from livepool.errors import EpochError, LivepoolError, ValidationError
+from livepool.hashing import checksum_address
 from livepool.ledger import (
     Ledger,
     balances,
@@ -66,7 +67,6 @@ from livepool.ledger import (
     verdicts,
 )
 from livepool.merkle import MerkleTree
-from livepool.receipts import checksum_address
 from livepool.statement import (
     Statement,
     build_statement,

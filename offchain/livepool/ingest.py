@@ -54,6 +54,7 @@ from sqlalchemy import Connection, select
 
 from livepool import epochs as _epochs
 from livepool.errors import ValidationError
+from livepool.hashing import keccak256
 from livepool.ledger import Ledger, receipts, verdicts
 from livepool.receipts import (
     Receipt,
@@ -62,7 +63,6 @@ from livepool.receipts import (
     canonical_receipt_bytes,
     canonical_verdict_bytes,
     decode_receipt_fast,
-    keccak256,
     parse_receipt,
     parse_verdict,
     plausibility,

@@ -16,7 +16,8 @@ same root and proofs, and the contract's ``merkle_proof_verification`` accepts t
 * a proof is the sibling hashes met walking from a leaf to the root.
 
 Livepool is stricter than OZ where OZ would let a payout go wrong: one leaf per account
-(checksum-insensitive), addresses exactly 20 bytes, amounts in ``[0, 2**256)``, and a
+(whatever the case of its text), addresses exactly 20 bytes, amounts in ``[0, 2**256)``,
+mixed-case addresses must match their EIP-55 checksum (:mod:`livepool.hashing`), and a
 loaded dump must have its leaves sorted (so its root is a function of its values alone).
 
 Errors: a malformed value given to :meth:`MerkleTree.build` or :func:`leaf_hash` raises
@@ -25,8 +26,8 @@ form a tree (none, or one account twice) and anything wrong with a dump, proof n
 lookup raise :class:`~livepool.errors.MerkleError`.
 
 Speed: the hot loops work on a flat list of 32-byte ``bytes`` with slice arithmetic, and
-hashing uses the fastest keccak present (``safe-pysha3``; pycryptodome or eth-hash as
-fallbacks; :data:`KECCAK_BACKEND` says which). EIP-55 checksums, which cost as much as a
+hashing uses :mod:`livepool.hashing`'s keccak (safe-pysha3), called directly in the hot
+loops. EIP-55 checksums, which cost as much as a
 leaf, are computed only when an address is output.
 """
 
@@ -35,21 +36,27 @@ from __future__ import annotations
 import gc
 import json
 import operator
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from livepool.errors import MerkleError, ValidationError
+from livepool.hashing import (
+    address_bytes,
+    checksum_error,
+    first_bad_checksum,
+    keccak_hasher,
+    to_checksum,
+    to_checksums,
+)
 
 __all__ = [
     "DUMP_FORMAT",
-    "KECCAK_BACKEND",
     "LEAF_ENCODING",
     "MerkleTree",
     "Multiproof",
     "hash_pair",
-    "keccak256",
     "leaf_hash",
     "process_multiproof",
     "process_proof",
@@ -64,60 +71,9 @@ LEAF_ENCODING: Final = ("address", "uint256")
 """Solidity types of a leaf: the account and its cumulative amount in wei."""
 
 
-# --------------------------------------------------------------------------------------
-# keccak256: pick the fastest implementation installed, once, at import.
-# --------------------------------------------------------------------------------------
-
-
-class _Digest(Protocol):
-    def digest(self) -> bytes: ...
-
-
-def _pick_keccak() -> tuple[str, Callable[[bytes], _Digest]]:
-    # safe-pysha3 is a C extension with no per-call Python wrapper: ~0.7 µs a hash
-    # against ~4-5 µs for pycryptodome and eth-hash (which picks pycryptodome here).
-    try:
-        import sha3  # type: ignore[import-not-found,import-untyped,unused-ignore]
-
-        new: Callable[[bytes], _Digest] = sha3.keccak_256
-        return "pysha3", new
-    except ImportError:
-        pass
-    try:
-        from Crypto.Hash import keccak as _cryptodome_keccak
-
-        def _cryptodome_new(data: bytes) -> _Digest:
-            return _cryptodome_keccak.new(data=data, digest_bits=256)
-
-        return "pycryptodome", _cryptodome_new
-    except ImportError:
-        pass
-    from eth_hash.auto import keccak as _eth_hash_keccak
-
-    class _Done:
-        __slots__ = ("_value",)
-
-        def __init__(self, data: bytes) -> None:
-            self._value = _eth_hash_keccak(data)
-
-        def digest(self) -> bytes:
-            return self._value
-
-    return "eth-hash", _Done
-
-
-KECCAK_BACKEND, _keccak_new = _pick_keccak()
-"""Name of the keccak implementation in use: ``pysha3``, ``pycryptodome`` or ``eth-hash``."""
-
-
-def keccak256(data: bytes) -> bytes:
-    """Return the 32-byte keccak256 digest of ``data`` (Ethereum's, not NIST SHA3-256)."""
-    return _keccak_new(data).digest()
-
-
 def hash_pair(a: bytes, b: bytes) -> bytes:
     """Hash two nodes the way OZ and snekmate do: keccak256 of the smaller one first."""
-    return _keccak_new(a + b if a < b else b + a).digest()
+    return keccak_hasher(a + b if a < b else b + a).digest()
 
 
 # --------------------------------------------------------------------------------------
@@ -127,77 +83,24 @@ def hash_pair(a: bytes, b: bytes) -> bytes:
 _ADDRESS_PAD: Final = bytes(12)  # abi.encode left-pads an address to 32 bytes
 _UINT256_LIMIT: Final = 1 << 256
 
-# EIP-55 by table lookups and big-int masks over a whole batch of addresses instead of a
-# per-character Python loop: ~1 µs an address, eth_utils.to_checksum_address takes ~17 µs.
-_NIBBLE_HIGH: Final = bytes(0x20 if c in b"89abcdef" else 0 for c in range(256))
 _HEX_DIGITS: Final = frozenset("0123456789abcdefABCDEF")
-_HEX_LETTER: Final = bytes(0x20 if c in b"abcdef" else 0 for c in range(256))
-
-
-def _checksums(raws: Sequence[bytes]) -> list[str]:
-    """EIP-55 mixed-case texts of 20-byte addresses.
-
-    A letter is upper case where the keccak of the lower-case hex has a nibble >= 8:
-    the case flips are one mask (hash nibbles >= 8 AND letters) XORed over all the text.
-    """
-    if not raws:
-        return []
-    lower = b"".join(raws).hex().encode()
-    new = _keccak_new
-    digests = b"".join([new(lower[i : i + 40]).digest()[:20] for i in range(0, len(lower), 40)])
-    flips = int.from_bytes(digests.hex().encode().translate(_NIBBLE_HIGH)) & int.from_bytes(
-        lower.translate(_HEX_LETTER)
-    )
-    mixed = (int.from_bytes(lower) ^ flips).to_bytes(len(lower)).decode()
-    return ["0x" + mixed[i : i + 40] for i in range(0, len(mixed), 40)]
-
-
-def _checksum(raw: bytes) -> str:
-    """EIP-55 mixed-case text of one 20-byte address."""
-    return _checksums([raw])[0]
-
-
-def _account_bytes(account: object) -> bytes | None:
-    """The 20 bytes of a 0x-hex address in any case (checksum unchecked), else None."""
-    if type(account) is not str or len(account) != 42 or not account.startswith("0x"):
-        return None
-    try:
-        raw = bytes.fromhex(account[2:])
-    except ValueError:
-        return None
-    # bytes.fromhex skips spaces: "0x" + 38 digits and two spaces gives 19 bytes.
-    return raw if len(raw) == 20 else None
 
 
 def _not_an_address(account: object) -> str:
     return f"account {account!r} is not a 0x-prefixed 20-byte hex address"
 
 
-def _bad_checksum(candidates: Sequence[tuple[int, str, bytes]]) -> tuple[int, str] | None:
-    """The first ``(position, text)`` whose mixed case is not its EIP-55 checksum.
-
-    ``candidates`` are addresses whose text is not all lower case; all upper case claims
-    no checksum, mixed case does, and a typo in a payout address must not pass.
-    """
-    mixed = [(i, text, raw) for i, text, raw in candidates if text[2:] != text[2:].upper()]
-    expected = _checksums([raw for _, _, raw in mixed])
-    for (i, text, _), good in zip(mixed, expected, strict=True):
-        if text != good:
-            return i, text
-    return None
-
-
 def _bad_checksum_message(account: str) -> str:
-    return f"account {account!r} has an invalid EIP-55 checksum"
+    return f"account {checksum_error(account)}"
 
 
 def _parse_account(account: object) -> bytes | str:
     """The 20 bytes of ``account``, or a message saying what is wrong with it."""
-    raw = _account_bytes(account)
+    raw = address_bytes(account)
     if raw is None:
         return _not_an_address(account)
     assert isinstance(account, str)
-    if raw.hex() != account[2:] and _bad_checksum([(0, account, raw)]) is not None:
+    if raw.hex() != account[2:] and first_bad_checksum([(0, account, raw)]) is not None:
         return _bad_checksum_message(account)
     return raw
 
@@ -212,13 +115,13 @@ def _parse_amount(amount: object) -> int | str:
 
 
 def _leaf(raw: bytes, amount: int) -> bytes:
-    return _keccak_new(
-        _keccak_new(_ADDRESS_PAD + raw + amount.to_bytes(32, "big")).digest()
+    return keccak_hasher(
+        keccak_hasher(_ADDRESS_PAD + raw + amount.to_bytes(32, "big")).digest()
     ).digest()
 
 
 def _leaves(accounts: list[bytes], amounts: list[int]) -> list[bytes]:
-    new = _keccak_new
+    new = keccak_hasher
     pad = _ADDRESS_PAD
     return [
         new(new(pad + raw + amount.to_bytes(32, "big")).digest()).digest()
@@ -268,7 +171,7 @@ def process_proof(leaf: bytes | str, proof: Iterable[bytes | str]) -> bytes:
     node = _node(leaf, "leaf")
     for k, sibling in enumerate(proof):
         other = _node(sibling, f"proof[{k}]")
-        node = _keccak_new(node + other if node < other else other + node).digest()
+        node = keccak_hasher(node + other if node < other else other + node).digest()
     return node
 
 
@@ -319,7 +222,7 @@ def process_multiproof(
         else:
             b = nodes[proof_at]
             proof_at += 1
-        stack.append(_keccak_new(a + b if a < b else b + a).digest())
+        stack.append(keccak_hasher(a + b if a < b else b + a).digest())
     if len(stack) - stack_at + len(nodes) - proof_at != 1:
         raise MerkleError("invalid multiproof: it does not end in one root")
     return stack[-1] if stack_at < len(stack) else nodes[proof_at]
@@ -363,7 +266,7 @@ def _internal_nodes(tree: list[bytes], count: int) -> list[bytes]:
     Works level by level from the deepest: a heap level's children are one contiguous
     slice, so each level is one comprehension over ``zip`` with no index arithmetic.
     """
-    new = _keccak_new
+    new = keccak_hasher
     level_starts = []
     start = 0
     while start < count:
@@ -429,7 +332,7 @@ class MerkleTree:
                 raise ValidationError(
                     f"values[{i}]: {pair!r} is not an (account, amount) pair"
                 ) from None
-            raw = _account_bytes(account)
+            raw = address_bytes(account)
             if raw is None:
                 raise ValidationError(f"values[{i}]: {_not_an_address(account)}")
             if raw.hex() != account[2:]:
@@ -443,7 +346,7 @@ class MerkleTree:
                 raise ValidationError(f"values[{i}]: {problem}")
             accounts.append(raw)
             amounts.append(amount)
-        bad = _bad_checksum(not_lower)
+        bad = first_bad_checksum(not_lower)
         if bad is not None:
             raise ValidationError(f"values[{bad[0]}]: {_bad_checksum_message(bad[1])}")
         n = len(accounts)
@@ -505,7 +408,7 @@ class MerkleTree:
         if scanned is None:  # something is off: find and name it
             scanned = _scan_values(raw_values, first_leaf, len(tree))
         accounts, amounts, where, not_lower, texts = scanned
-        bad = _bad_checksum(not_lower)
+        bad = first_bad_checksum(not_lower)
         if bad is not None:
             raise MerkleError(f"values[{bad[0]}]: {_bad_checksum_message(bad[1])}")
         _check_unique(accounts)
@@ -558,7 +461,7 @@ class MerkleTree:
 
     def _checksummed(self) -> list[str]:
         if self._checksums is None:
-            self._checksums = _checksums(self._accounts)
+            self._checksums = to_checksums(self._accounts)
         return self._checksums
 
     @property
@@ -574,7 +477,7 @@ class MerkleTree:
             raise MerkleError(raw)
         index = self._by_account.get(raw)
         if index is None:
-            raise MerkleError(f"account {_checksum(raw)} is not in the tree")
+            raise MerkleError(f"account {to_checksum(raw)} is not in the tree")
         return index
 
     def _index(self, account_or_index: str | int) -> int:
@@ -742,7 +645,7 @@ def _scan_values(raw_values: list[Any], first_leaf: int, size: int) -> _Scanned:
         if type(value) is not list or len(value) != 2:
             raise MerkleError(f"values[{i}].value must be [account, amount], got {value!r}")
         account = value[0]
-        raw = _account_bytes(account)
+        raw = address_bytes(account)
         if raw is None:
             raise MerkleError(f"values[{i}]: {_not_an_address(account)}")
         if raw.hex() != account[2:]:
@@ -814,7 +717,7 @@ def _check_unique(accounts: list[bytes]) -> None:
     for i, raw in enumerate(accounts):
         if raw in seen:
             raise MerkleError(
-                f"account {_checksum(raw)} appears twice (values[{seen[raw]}] and "
+                f"account {to_checksum(raw)} appears twice (values[{seen[raw]}] and "
                 f"values[{i}]); a tree has one leaf per account"
             )
         seen[raw] = i

@@ -53,9 +53,9 @@ from typing import Any, Final
 
 from livepool import epochs as _epochs
 from livepool.errors import LivepoolError, ValidationError
+from livepool.hashing import checksum_address
 from livepool.ingest import IngestReport, Rejected, ingest_receipts
 from livepool.ledger import Ledger
-from livepool.receipts import checksum_address
 
 __all__ = [
     "FILLED_IN",

@@ -24,8 +24,9 @@ from typing import Any
 from livepool import epochs
 from livepool.chain import MAX_BATCH, ZERO32, ClaimItem, Distributor, PushOutcome, Sent
 from livepool.errors import ChainError, EpochError
+from livepool.hashing import keccak256
 from livepool.ledger import Ledger
-from livepool.merkle import MerkleTree, keccak256
+from livepool.merkle import MerkleTree
 from livepool.statement import data_hash as statement_hash
 from livepool.statement import load_statement
 

@@ -3,14 +3,14 @@
 This module owns the shape of a receipt (one transcoded segment, field names fixed by
 ``DESIGN.md``) and of a verdict (a segment that failed verification), every bound they
 must respect, the cheap plausibility check on renditions, and the canonical bytes that
-make ingest idempotent. It does no I/O and keeps no state beyond a checksum cache.
+make ingest idempotent. It does no I/O and keeps no state.
 
 Validation is strict on purpose: amounts are JSON integers (no ``true``, no ``1.0``,
 no ``"1"``), unknown fields are refused, and each refusal is a
 :class:`livepool.errors.ValidationError` whose message names the field, e.g.
-``transcoder: not a 20-byte hex address: '0x12'``. Addresses are accepted in any case
-and stored EIP-55 checksummed (a mixed-case input is *not* checked against its
-checksum: orchestrators lower-case freely).
+``transcoder: not a 20-byte hex address: '0x12'``. Addresses follow
+:mod:`livepool.hashing`'s policy: all lower or all upper case is accepted, mixed case
+must be the EIP-55 checksum; every address is stored checksummed.
 
 Canonical bytes (the idempotency fingerprint, see :func:`canonical_receipt_bytes`) are
 the receipt as JSON with keys sorted, no whitespace, UTF-8 (non-ASCII unescaped),
@@ -30,17 +30,16 @@ model, same canonical bytes.
 from __future__ import annotations
 
 from fractions import Fraction
-from functools import lru_cache
 from math import ceil
 from typing import Annotated, Any, Final, Literal
 
 import msgspec
 import pydantic
-from eth_utils.address import to_checksum_address
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from livepool.errors import ValidationError
+from livepool.hashing import checksum_address, keccak256
 
 __all__ = [
     "MAX_DURATION_MS",
@@ -56,10 +55,8 @@ __all__ = [
     "Verdict",
     "canonical_receipt_bytes",
     "canonical_verdict_bytes",
-    "checksum_address",
     "decode_receipt_fast",
     "is_plausible",
-    "keccak256",
     "parse_receipt",
     "parse_receipt_fast",
     "parse_verdict",
@@ -90,39 +87,6 @@ MAX_INT64: Final = 2**63 - 1
 PLAUSIBILITY_TOLERANCE: Final = Fraction(102, 100)
 #: Never a payout address.
 ZERO_ADDRESS: Final = "0x0000000000000000000000000000000000000000"
-
-_HEX_DIGITS: Final = frozenset("0123456789abcdefABCDEF")
-
-try:  # safe-pysha3 (a dependency) is ~4x faster than eth-hash's pycryptodome default.
-    from sha3 import keccak_256 as _keccak_256
-
-    def keccak256(data: bytes) -> bytes:
-        """Keccak-256 (Ethereum's, not NIST SHA3-256) of ``data``."""
-        return bytes(_keccak_256(data).digest())
-
-except ImportError:  # pragma: no cover - the fallback is only for odd installs
-    from eth_hash.auto import keccak as _eth_keccak
-
-    def keccak256(data: bytes) -> bytes:
-        """Keccak-256 (Ethereum's, not NIST SHA3-256) of ``data``."""
-        return bytes(_eth_keccak(data))
-
-
-@lru_cache(maxsize=65_536)
-def checksum_address(value: str) -> str:
-    """Return ``value`` EIP-55 checksummed, or raise ``ValueError`` if it is no address.
-
-    Any case is accepted. Cached: a pool has few miners and many receipts, and
-    ``to_checksum_address`` costs ~10 µs (a keccak and a hex round trip).
-    """
-    if (
-        not isinstance(value, str)
-        or len(value) != 42
-        or value[:2] not in ("0x", "0X")
-        or not _HEX_DIGITS.issuperset(value[2:])
-    ):
-        raise ValueError(f"not a 20-byte hex address: {value!r:.60}")
-    return str(to_checksum_address("0x" + value[2:]))
 
 
 def _address(value: str) -> str:

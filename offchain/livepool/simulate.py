@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from livepool.errors import ValidationError
-from livepool.receipts import checksum_address, keccak256
+from livepool.hashing import checksum_address, keccak256
 
 __all__ = [
     "DECODED_PIXELS",

@@ -37,8 +37,8 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidat
 
 from livepool.accounting import BPS_DENOMINATOR, EpochResult, PoolSettings
 from livepool.errors import LivepoolError, ValidationError
+from livepool.hashing import checksum_address, keccak256, keccak_hasher
 from livepool.merkle import MerkleTree
-from livepool.receipts import checksum_address, keccak256
 
 __all__ = [
     "STATEMENT_VERSION",
@@ -55,19 +55,6 @@ __all__ = [
 ]
 
 STATEMENT_VERSION: Final = "livepool-statement-v1"
-
-try:  # a streaming Keccak-256: safe-pysha3 (a dependency), else pycryptodome
-    from sha3 import keccak_256 as _sha3_keccak
-
-    def _keccak_stream() -> Any:
-        return _sha3_keccak()
-
-except ImportError:  # pragma: no cover - the fallback is only for odd installs
-    from Crypto.Hash import keccak as _crypto_keccak
-
-    def _keccak_stream() -> Any:
-        return _crypto_keccak.new(digest_bits=256)
-
 
 # --- canonical field types ---------------------------------------------------------------
 
@@ -258,7 +245,7 @@ def digest_set(digests: Iterable[bytes], *, presorted: bool = False) -> DigestSe
     the order is checked. A duplicate or a digest of the wrong length is refused.
     """
     items = digests if presorted else sorted(digests)
-    hasher = _keccak_stream()
+    hasher = keccak_hasher()
     count = 0
     last = b""
     for item in items:

@@ -8,9 +8,9 @@ import pytest
 
 from livepool import epochs, operations
 from livepool.audit import audit
+from livepool.hashing import keccak256
 from livepool.merkle import MerkleTree
 from livepool.publish import load_published, publish, statement_path
-from livepool.receipts import keccak256
 from livepool.statement import canonical_bytes, load_statement
 
 from .conftest import CHALLENGE_PERIOD, run_epoch

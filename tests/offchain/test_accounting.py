@@ -22,7 +22,8 @@ from livepool.accounting import (
     split_overhead,
 )
 from livepool.errors import ValidationError
-from livepool.receipts import Receipt, checksum_address, parse_receipt
+from livepool.hashing import checksum_address
+from livepool.receipts import Receipt, parse_receipt
 
 FEE = checksum_address("0x" + "fe" * 20)
 ALICE = checksum_address("0x" + "a1" * 20)

@@ -12,7 +12,7 @@ from livepool.cli import cli
 from livepool.merkle import MerkleTree
 from livepool.statement import check_statement, load_statement
 
-FEE = "0x00000000000000000000000000000000000000Fe"
+FEE = "0x00000000000000000000000000000000000000fe"
 FIXTURE = str(Path(__file__).resolve().parents[1] / "fixtures" / "openpool-events.sample.json")
 
 

@@ -19,13 +19,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from livepool.errors import MerkleError, ValidationError
+from livepool.hashing import KECCAK_BACKEND, keccak256
 from livepool.merkle import (
     DUMP_FORMAT,
-    KECCAK_BACKEND,
     LEAF_ENCODING,
     MerkleTree,
     hash_pair,
-    keccak256,
     leaf_hash,
     process_proof,
     verify_multiproof,

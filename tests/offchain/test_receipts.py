@@ -11,12 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from livepool.errors import ValidationError
+from livepool.hashing import checksum_address
 from livepool.receipts import (
     MAX_PIXELS,
     Receipt,
     canonical_receipt_bytes,
     canonical_verdict_bytes,
-    checksum_address,
     is_plausible,
     parse_receipt,
     parse_verdict,

@@ -10,8 +10,8 @@ from eth_hash.auto import keccak
 
 from livepool.accounting import EpochResult, EpochTally, MinerBalance, PoolSettings, settle_epoch
 from livepool.errors import ValidationError
+from livepool.hashing import checksum_address
 from livepool.merkle import MerkleTree
-from livepool.receipts import checksum_address
 from livepool.statement import (
     Statement,
     build_statement,
