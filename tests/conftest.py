@@ -40,3 +40,13 @@ def guardian(accounts):
 @pytest.fixture(scope="session")
 def keeper(accounts):
     return accounts[3]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings():
+    """Each test reads LIVEPOOL_* settings from its own environment, not a cached one."""
+    from livepool.config import get_settings
+
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

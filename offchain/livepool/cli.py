@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 import click
 
 from livepool import epochs, publish
+from livepool.config import or_setting
 from livepool.errors import LivepoolError, ValidationError
 from livepool.ingest import IngestReport, ingest_jsonl
 from livepool.ledger import Ledger
@@ -66,15 +67,15 @@ def _errors(f: F) -> F:
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    envvar="LIVEPOOL_DATA_DIR",
-    default="./data",
-    show_default=True,
-    help="Where the SQLite ledger lives (ignored with --database-url).",
+    default=None,
+    callback=or_setting("data_dir"),
+    help="Where the SQLite ledger lives (ignored with --database-url; env LIVEPOOL_DATA_DIR, "
+    "default ./data).",
 )
 @click.option(
     "--database-url",
-    envvar="LIVEPOOL_DATABASE_URL",
     default=None,
+    callback=or_setting("database_url"),
     help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db (env LIVEPOOL_DATABASE_URL).",
 )
 @click.version_option(package_name="livepool")
@@ -102,7 +103,7 @@ def config_cmd(ctx: click.Context, /, **options: Any) -> None:
     """Show or change the pool configuration (prints it as JSON)."""
     given = {k: v for k, v in options.items() if v is not None}
     config = epochs.configure(_ledger(ctx), **given)
-    click.echo(json.dumps(config, indent=2, sort_keys=True))
+    click.echo(json.dumps(config.to_json(), indent=2, sort_keys=True))
 
 
 # --- simulate ----------------------------------------------------------------------------------

@@ -38,10 +38,8 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass
-from fractions import Fraction
-from typing import Any, Final
+from typing import Any
 
 from sqlalchemy import Connection, func, select
 
@@ -50,17 +48,14 @@ from livepool.accounting import (
     EpochTally,
     MinerBalance,
     PoolSettings,
-    commission_in_force,
-    parse_fraction,
     settle_epoch,
     split_overhead,
 )
+from livepool.config import PoolConfig
 from livepool.errors import EpochError, LivepoolError, ValidationError
-from livepool.hashing import checksum_address
 from livepool.ledger import (
     Ledger,
     balances,
-    commission_changes,
     epochs,
     push_batches,
     receipts,
@@ -77,7 +72,6 @@ from livepool.statement import (
 )
 
 __all__ = [
-    "DEFAULT_CONFIG",
     "ClosedEpoch",
     "close_due",
     "close_epoch",
@@ -89,17 +83,6 @@ __all__ = [
     "pool_config",
     "pool_settings",
 ]
-
-#: Configuration before ``configure`` says otherwise (fee_address must be set to close).
-DEFAULT_CONFIG: Final[Mapping[str, Any]] = {
-    "fee_address": None,
-    "genesis": 0,
-    "epoch_seconds": 86_400,
-    "settle_seconds": 3_600,
-    "penalty_multiplier": "1",
-    "decode_weight": "0",
-    "orchestrator": None,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,26 +106,16 @@ class ClosedEpoch:
 # --- configuration ------------------------------------------------------------------------
 
 
-def pool_config(ledger: Ledger, conn: Connection | None = None) -> dict[str, Any]:
-    """The pool configuration: stored values over :data:`DEFAULT_CONFIG`."""
-    return {**DEFAULT_CONFIG, **ledger.get_config(conn)}
+def pool_config(ledger: Ledger, conn: Connection | None = None) -> PoolConfig:
+    """The pool configuration as stored (defaults before anything was configured)."""
+    return ledger.read_config(conn)
 
 
 def configure(
-    ledger: Ledger,
-    *,
-    fee_address: str | None = None,
-    genesis: int | None = None,
-    epoch_seconds: int | None = None,
-    settle_seconds: int | None = None,
-    penalty_multiplier: Any = None,
-    decode_weight: Any = None,
-    orchestrator: str | None = None,
-    commission_bps: int | None = None,
-    now: int | None = None,
-) -> dict[str, Any]:
-    """Change the pool configuration (only the arguments given); return it, commission
-    history included (``commission``: ``[[effective_epoch, bps], …]``).
+    ledger: Ledger, *, commission_bps: int | None = None, now: int | None = None, **changes: Any
+) -> PoolConfig:
+    """Change the pool configuration (the :class:`PoolConfig` fields given, not ``None``);
+    return it, commission history included.
 
     Refused: a malformed value; changing ``genesis`` or ``epoch_seconds`` once receipts
     exist (they would move between epochs); a fee address some receipt pays (one account,
@@ -151,115 +124,37 @@ def configure(
     """
     now = int(time.time()) if now is None else now
     with ledger.transaction() as conn:
-        config = pool_config(ledger, conn)
-        changes = {
-            "fee_address": fee_address,
-            "genesis": genesis,
-            "epoch_seconds": epoch_seconds,
-            "settle_seconds": settle_seconds,
-            "penalty_multiplier": None
-            if penalty_multiplier is None
-            else str(parse_fraction(penalty_multiplier, "penalty_multiplier")),
-            "decode_weight": None
-            if decode_weight is None
-            else str(parse_fraction(decode_weight, "decode_weight")),
-            "orchestrator": orchestrator,
-        }
-        changes = {k: v for k, v in changes.items() if v is not None}
-        for name in ("fee_address", "orchestrator"):
-            if name in changes:
-                try:
-                    changes[name] = checksum_address(changes[name])
-                except ValueError as exc:
-                    raise ValidationError(f"{name}: {exc}") from None
-        has_receipts = conn.execute(select(receipts.c.id).limit(1)).first() is not None
+        old = ledger.read_config(conn)
+        config = old.changed(**changes)
+        has_receipts = ledger.has_receipts(conn)
         for name in ("genesis", "epoch_seconds"):
-            if name in changes and changes[name] != config[name] and has_receipts:
+            if getattr(config, name) != getattr(old, name) and has_receipts:
                 raise ValidationError(
                     f"{name}: cannot change once receipts are stored "
                     f"(they would move between epochs)"
                 )
-        if "fee_address" in changes:
-            paid = conn.execute(
-                select(receipts.c.id)
-                .where(receipts.c.transcoder == changes["fee_address"])
-                .limit(1)
-            ).first()
+        if config.fee_address != old.fee_address and config.fee_address is not None:
+            paid = ledger.receipt_paying(conn, config.fee_address)
             if paid is not None:
                 raise ValidationError(
-                    f"fee_address: {changes['fee_address']} is paid by receipt {paid[0]!r}"
+                    f"fee_address: {config.fee_address} is paid by receipt {paid!r}"
                 )
-        config.update(changes)
-        # Validate the whole by building the accounting's settings (needs a fee address).
-        _settings(config, 0, fee_required=False)
-        ledger.set_config(conn, config)
+        ledger.write_config(conn, config)
         if commission_bps is not None:
             if type(commission_bps) is not int or not 0 <= commission_bps <= 10_000:
                 raise ValidationError(f"commission_bps: must be 0..10000, got {commission_bps!r}")
             last = ledger.last_closed(conn)
-            if last is None and not has_receipts:
-                effective = 0
-            else:
-                current = max(0, (now - config["genesis"]) // config["epoch_seconds"])
+            effective = 0
+            if last is not None or has_receipts:
+                current = max(0, (now - config.genesis) // config.epoch_seconds)
                 effective = max(current + 1, 0 if last is None else last + 1)
-            _record_commission(conn, effective, commission_bps, now)
-        config["commission"] = [list(c) for c in _commission_history(conn)]
-        return config
-
-
-def _record_commission(conn: Connection, effective: int, bps: int, now: int) -> None:
-    table = commission_changes
-    old = conn.execute(
-        select(table.c.commission_bps).where(table.c.effective_epoch == effective)
-    ).scalar()
-    if old is None:
-        conn.execute(
-            table.insert().values(effective_epoch=effective, commission_bps=bps, changed_at=now)
-        )
-    else:  # a second change within the same epoch replaces the first (not yet in force)
-        conn.execute(
-            table.update()
-            .where(table.c.effective_epoch == effective)
-            .values(commission_bps=bps, changed_at=now)
-        )
-
-
-def _commission_history(conn: Connection) -> list[tuple[int, int]]:
-    t = commission_changes
-    rows = conn.execute(
-        select(t.c.effective_epoch, t.c.commission_bps).order_by(t.c.effective_epoch)
-    )
-    return [(int(e), int(b)) for e, b in rows]
-
-
-def _settings(
-    config: Mapping[str, Any], commission_bps: int, *, fee_required: bool = True
-) -> PoolSettings:
-    fee = config.get("fee_address")
-    if fee is None:
-        if fee_required:
-            raise EpochError(
-                "pool not configured: set the fee address first (livepool init --fee-address …)"
-            )
-        fee = "0x" + "00" * 20
-    return PoolSettings(
-        fee_address=fee,
-        genesis=config["genesis"],
-        commission_bps=commission_bps,
-        penalty_multiplier=Fraction(config["penalty_multiplier"]),
-        decode_weight=Fraction(config["decode_weight"]),
-        epoch_seconds=config["epoch_seconds"],
-        settle_seconds=config["settle_seconds"],
-    )
+            ledger.record_commission(conn, effective, commission_bps, now)
+        return ledger.read_config(conn)
 
 
 def pool_settings(ledger: Ledger, epoch: int, conn: Connection | None = None) -> PoolSettings:
     """The accounting settings in force for ``epoch`` (commission from the history)."""
-    if conn is None:
-        with ledger.read() as c:
-            return pool_settings(ledger, epoch, c)
-    config = pool_config(ledger, conn)
-    return _settings(config, commission_in_force(epoch, _commission_history(conn)))
+    return pool_config(ledger, conn).settings(epoch)
 
 
 # --- closing ---------------------------------------------------------------------------------
@@ -478,7 +373,7 @@ def close_epoch(
             if first is not None and first < number:
                 raise EpochError(f"epoch {number}: epoch {first} must be closed first")
         config = pool_config(ledger, conn)
-        settings = _settings(config, commission_in_force(number, _commission_history(conn)))
+        settings = config.settings(number)
         closes_at = settings.closes_at(number)
         if now < closes_at:
             raise EpochError(
@@ -540,7 +435,7 @@ def due_epochs(ledger: Ledger, *, now: int | None = None) -> list[int]:
         nxt = _next_to_close(conn, ledger.last_closed(conn))
     if nxt is None:
         return []
-    genesis, length, settle = config["genesis"], config["epoch_seconds"], config["settle_seconds"]
+    genesis, length, settle = config.genesis, config.epoch_seconds, config.settle_seconds
     # Epoch n is due when genesis + (n+1)·length + settle ≤ now.
     last_due = (now - settle - genesis) // length - 1
     return list(range(nxt, last_due + 1))

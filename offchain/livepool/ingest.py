@@ -52,7 +52,6 @@ import psycopg
 import pydantic
 from sqlalchemy import Connection, select
 
-from livepool import epochs as _epochs
 from livepool.errors import ValidationError
 from livepool.hashing import keccak256
 from livepool.ledger import Ledger, receipts, verdicts
@@ -371,10 +370,10 @@ class _Context:
     """What every item of one ingest call is checked against."""
 
     def __init__(self, ledger: Ledger, conn: Connection) -> None:
-        config = _epochs.pool_config(ledger, conn)
-        self.genesis: int = config["genesis"]
-        self.epoch_seconds: int = config["epoch_seconds"]
-        self.fee_address: str | None = config["fee_address"]
+        config = ledger.read_config(conn)
+        self.genesis: int = config.genesis
+        self.epoch_seconds: int = config.epoch_seconds
+        self.fee_address: str | None = config.fee_address
         last = ledger.last_closed(conn, lock="share")
         self.open_epoch: int = -1 if last is None else last + 1
         self.sqlite = ledger.is_sqlite

@@ -6,12 +6,12 @@ queries other modules share. It is the only module that talks to the database; i
 no accounting logic (that is :mod:`livepool.accounting`, driven by
 :mod:`livepool.epochs`).
 
-Where the data lives: ``LIVEPOOL_DATABASE_URL`` (or ``--database-url``) when given,
-else a SQLite file ``<data dir>/livepool.db`` (data dir default ``./data``, or
-``LIVEPOOL_DATA_DIR``). SQLite runs in WAL mode with ``synchronous=NORMAL`` (a power cut
-may lose the last transactions, never corrupt the file) and foreign keys on; a write
-transaction starts with ``BEGIN IMMEDIATE`` so two writers queue instead of failing
-half-way.
+Where the data lives: ``--database-url`` or the settings' ``database_url``
+(``LIVEPOOL_DATABASE_URL``) when given, else a SQLite file ``<data dir>/livepool.db``
+(``--data-dir`` or ``LIVEPOOL_DATA_DIR``, default ``./data``). SQLite runs in WAL mode
+with ``synchronous=NORMAL`` (a power cut may lose the last transactions, never corrupt
+the file) and foreign keys on; a write transaction starts with ``BEGIN IMMEDIATE`` so
+two writers queue instead of failing half-way.
 
 Amounts that may exceed 64 bits (prices, wei) use :class:`UInt256`: ``NUMERIC(78, 0)``
 on PostgreSQL, a decimal string on SQLite (whose integers stop at 2**63).
@@ -65,6 +65,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from livepool.config import DEFAULT_DATA_DIR, PoolConfig, get_settings
 from livepool.errors import LedgerError
 
 __all__ = [
@@ -88,7 +89,6 @@ __all__ = [
     "verdicts",
 ]
 
-DEFAULT_DATA_DIR: Final = "./data"
 DATABASE_FILE: Final = "livepool.db"
 
 
@@ -331,15 +331,16 @@ MIGRATIONS: Final[dict[int, Callable[[Connection], None]]] = {
 def resolve_url(
     database_url: str | None = None, data_dir: str | os.PathLike[str] | None = None
 ) -> str:
-    """The database URL: the argument, else ``LIVEPOOL_DATABASE_URL``, else SQLite.
+    """The database URL: the argument, else the settings' ``database_url``, else SQLite.
 
-    SQLite's file is ``<data_dir>/livepool.db`` (``data_dir``, else
-    ``LIVEPOOL_DATA_DIR``, else ``./data``); the directory is created.
+    SQLite's file is ``<data_dir>/livepool.db`` (``data_dir``, else the settings'
+    ``data_dir``); the directory is created. Settings: :func:`livepool.config.get_settings`.
     """
-    url = database_url or os.environ.get("LIVEPOOL_DATABASE_URL")
+    settings = get_settings()
+    url = database_url or settings.database_url
     if url:
         return url
-    directory = Path(data_dir or os.environ.get("LIVEPOOL_DATA_DIR") or DEFAULT_DATA_DIR)
+    directory = Path(data_dir or settings.data_dir)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -541,17 +542,47 @@ class Ledger:
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('last_closed', '')"
             )
 
-    def get_config(self, conn: Connection | None = None) -> dict[str, Any]:
-        """The stored pool configuration (a JSON object; empty before ``configure``)."""
+    def read_config(self, conn: Connection | None = None) -> PoolConfig:
+        """The stored pool configuration with its commission history (defaults before
+        anything was configured)."""
         if conn is None:
             with self.read() as c:
-                return self.get_config(c)
+                return self.read_config(c)
         value = self.get_meta(conn, "config")
-        return json.loads(value) if value else {}
+        stored = json.loads(value) if value else {}
+        t = commission_changes
+        rows = conn.execute(
+            select(t.c.effective_epoch, t.c.commission_bps).order_by(t.c.effective_epoch)
+        )
+        history = tuple((int(e), int(b)) for e, b in rows)
+        return PoolConfig.make(**stored, commission=history)
 
-    def set_config(self, conn: Connection, config: dict[str, Any]) -> None:
-        """Store the pool configuration (validated by the caller, :mod:`livepool.epochs`)."""
-        self.set_meta(conn, "config", json.dumps(config, sort_keys=True))
+    def write_config(self, conn: Connection, config: PoolConfig) -> None:
+        """Store ``config`` (its commission history is written by :meth:`record_commission`)."""
+        self.set_meta(conn, "config", json.dumps(config.stored(), sort_keys=True))
+
+    @staticmethod
+    def record_commission(conn: Connection, effective: int, bps: int, now: int) -> None:
+        """Commission ``bps`` from epoch ``effective`` on; a second change for the same
+        epoch (not yet in force) replaces the first."""
+        t = commission_changes
+        where = t.c.effective_epoch == effective
+        values = {"commission_bps": bps, "changed_at": now}
+        if conn.execute(select(t.c.commission_bps).where(where)).scalar() is None:
+            conn.execute(t.insert().values(effective_epoch=effective, **values))
+        else:
+            conn.execute(t.update().where(where).values(**values))
+
+    @staticmethod
+    def has_receipts(conn: Connection) -> bool:
+        """Whether any receipt is stored."""
+        return conn.execute(select(receipts.c.id).limit(1)).first() is not None
+
+    @staticmethod
+    def receipt_paying(conn: Connection, address: str) -> str | None:
+        """The id of some receipt that pays ``address``, or ``None``."""
+        query = select(receipts.c.id).where(receipts.c.transcoder == address).limit(1)
+        return conn.execute(query).scalar()
 
     # ---- small shared queries ---------------------------------------------------------------
 

@@ -51,7 +51,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from livepool import epochs as _epochs
 from livepool.errors import LivepoolError, ValidationError
 from livepool.hashing import checksum_address
 from livepool.ingest import IngestReport, Rejected, ingest_receipts
@@ -186,7 +185,7 @@ def import_events(
     the pool configuration's ``orchestrator``.
     """
     if orchestrator is None:
-        orchestrator = _epochs.pool_config(ledger).get("orchestrator")
+        orchestrator = ledger.read_config().orchestrator
         if not orchestrator:
             raise ValidationError(
                 "orchestrator: Open Pool events carry none; configure the pool orchestrator "

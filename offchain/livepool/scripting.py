@@ -12,22 +12,23 @@ from typing import Any
 import click
 
 from livepool.chain import Deployment, Distributor
+from livepool.config import or_setting
 from livepool.errors import LivepoolError
 from livepool.ledger import Ledger
 
 data_dir_option = click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("data"),
-    envvar="LIVEPOOL_DATA_DIR",
-    show_default=True,
-    help="Where the ledger (SQLite) and deployment records live.",
+    default=None,
+    callback=or_setting("data_dir"),
+    help="Where the ledger (SQLite) and deployment records live (env LIVEPOOL_DATA_DIR, "
+    "default ./data).",
 )
 database_option = click.option(
     "--database-url",
-    envvar="LIVEPOOL_DATABASE_URL",
     default=None,
-    help="Ledger database URL (default: SQLite under --data-dir).",
+    callback=or_setting("database_url"),
+    help="Ledger database URL (env LIVEPOOL_DATABASE_URL; default: SQLite under --data-dir).",
 )
 address_option = click.option(
     "--address",

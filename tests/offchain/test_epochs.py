@@ -258,11 +258,7 @@ def _fresh_like(ledger: Ledger) -> Ledger:
         engine.dispose()
         url = f"{base}?options={quote(f'-csearch_path={schema}')}"
     twin = Ledger(url)
-    epochs.configure(
-        twin,
-        **{k: v for k, v in config.items() if k != "orchestrator"},
-        commission_bps=500,
-    )
+    epochs.configure(twin, **config.stored(), commission_bps=500)
     return twin
 
 

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import inspect, select, text
 
 from livepool import epochs
+from livepool.config import PoolConfig, Settings, get_settings
 from livepool.errors import LedgerError
 from livepool.errors import ValidationError as LivepoolValidation
 from livepool.ingest import ingest_receipts
@@ -83,10 +84,37 @@ def test_sqlite__wal_normal_sync_foreign_keys(tmp_path):
 
 def test_resolve_url__env_wins_over_data_dir(monkeypatch, tmp_path):
     monkeypatch.setenv("LIVEPOOL_DATABASE_URL", "postgresql+psycopg://x@h/db")
+    get_settings.cache_clear()
     assert resolve_url(None, tmp_path) == "postgresql+psycopg://x@h/db"
     assert resolve_url("sqlite:///a.db", tmp_path) == "sqlite:///a.db"
     monkeypatch.delenv("LIVEPOOL_DATABASE_URL")
+    assert resolve_url(None, tmp_path) == "postgresql+psycopg://x@h/db"  # cached until cleared
+    get_settings.cache_clear()
     assert resolve_url(None, tmp_path) == f"sqlite:///{tmp_path / 'livepool.db'}"
+
+
+def test_settings__read_from_the_environment_on_first_use(monkeypatch, tmp_path):
+    monkeypatch.setenv("LIVEPOOL_DATA_DIR", str(tmp_path / "d"))
+    monkeypatch.delenv("LIVEPOOL_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    settings = get_settings()
+    assert settings == Settings(data_dir=tmp_path / "d", database_url=None)
+    assert get_settings() is settings
+    assert resolve_url() == f"sqlite:///{tmp_path / 'd' / 'livepool.db'}"
+
+
+def test_pool_config__bad_values__refused_naming_the_field():
+    with pytest.raises(LivepoolValidation, match=r"fee_address: .*invalid EIP-55 checksum"):
+        PoolConfig.make(fee_address="0x" + "aB" * 20)
+    with pytest.raises(LivepoolValidation, match="penalty_multiplier: must be exact"):
+        PoolConfig.make(penalty_multiplier=0.5)
+    with pytest.raises(LivepoolValidation, match="epoch_seconds: must be an integer"):
+        PoolConfig.make(epoch_seconds=0)
+    config = PoolConfig.make(decode_weight="2/20", commission=((0, 500), (4, 700)))
+    assert config.to_json()["decode_weight"] == "1/10"
+    assert (config.commission_bps(3), config.commission_bps(4)) == (500, 700)
+    with pytest.raises(Exception, match="frozen"):
+        config.genesis = 5  # type: ignore[misc]
 
 
 def test_bad_url__ledger_error(tmp_path):
@@ -148,6 +176,6 @@ def test_configure__commission_change__applies_from_the_next_epoch(ledger, make_
     GENESIS, DAY = pool.GENESIS, pool.DAY
     ingest_receipts(ledger, [make_receipt(1)])
     config = epochs.configure(ledger, commission_bps=700, now=GENESIS + 3 * DAY + 5)
-    assert config["commission"] == [[0, 500], [4, 700]]
+    assert config.commission == ((0, 500), (4, 700))
     assert epochs.pool_settings(ledger, 3).commission_bps == 500
     assert epochs.pool_settings(ledger, 4).commission_bps == 700

@@ -64,4 +64,4 @@ def test_speed__100k_receipts_in_a_few_seconds(tmp_path):
 def ledger_genesis(ledger):
     from livepool import epochs
 
-    return epochs.pool_config(ledger)["genesis"]
+    return epochs.pool_config(ledger).genesis
