@@ -41,26 +41,18 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
 from livepool.accounting import (
     EpochResult,
     EpochTally,
-    MinerBalance,
     PoolSettings,
     settle_epoch,
     split_overhead,
 )
 from livepool.config import PoolConfig
 from livepool.errors import EpochError, LivepoolError, ValidationError
-from livepool.ledger import (
-    Ledger,
-    balances,
-    epochs,
-    push_batches,
-    receipts,
-    verdicts,
-)
+from livepool.ledger import Ledger, queries
 from livepool.merkle import MerkleTree
 from livepool.statement import (
     Statement,
@@ -124,9 +116,9 @@ def configure(
     """
     now = int(time.time()) if now is None else now
     with ledger.transaction() as conn:
-        old = ledger.read_config(conn)
+        old = queries.read_config(conn)
         config = old.changed(**changes)
-        has_receipts = ledger.has_receipts(conn)
+        has_receipts = queries.has_receipts(conn)
         for name in ("genesis", "epoch_seconds"):
             if getattr(config, name) != getattr(old, name) and has_receipts:
                 raise ValidationError(
@@ -134,22 +126,22 @@ def configure(
                     f"(they would move between epochs)"
                 )
         if config.fee_address != old.fee_address and config.fee_address is not None:
-            paid = ledger.receipt_paying(conn, config.fee_address)
+            paid = queries.receipt_paying(conn, config.fee_address)
             if paid is not None:
                 raise ValidationError(
                     f"fee_address: {config.fee_address} is paid by receipt {paid!r}"
                 )
-        ledger.write_config(conn, config)
+        queries.write_config(conn, config)
         if commission_bps is not None:
             if type(commission_bps) is not int or not 0 <= commission_bps <= 10_000:
                 raise ValidationError(f"commission_bps: must be 0..10000, got {commission_bps!r}")
-            last = ledger.last_closed(conn)
+            last = queries.last_closed(conn)
             effective = 0
             if last is not None or has_receipts:
                 current = max(0, (now - config.genesis) // config.epoch_seconds)
                 effective = max(current + 1, 0 if last is None else last + 1)
-            ledger.record_commission(conn, effective, commission_bps, now)
-        return ledger.read_config(conn)
+            queries.record_commission(conn, effective, commission_bps, now)
+        return queries.read_config(conn)
 
 
 def pool_settings(ledger: Ledger, epoch: int, conn: Connection | None = None) -> PoolSettings:
@@ -172,74 +164,16 @@ def _stored(row: Any, already: bool) -> ClosedEpoch:
     )
 
 
-def _first_open(conn: Connection) -> int | None:
-    """The lowest epoch with anything credited or charged (before the first close)."""
-    r = conn.execute(select(func.min(receipts.c.credited_epoch))).scalar()
-    v = conn.execute(select(func.min(verdicts.c.charged_epoch))).scalar()
-    found = [int(x) for x in (r, v) if x is not None]
-    return min(found) if found else None
-
-
-def _tally(conn: Connection, number: int, sqlite: bool) -> EpochTally:
+def _tally(conn: Connection, number: int) -> EpochTally:
     """Tally the receipts credited to ``number`` and the verdicts charged in it."""
-    r = receipts
-    flagged = r.c.flagged.isnot(None)
-    query = (
-        select(
-            r.c.transcoder,
-            r.c.price_per_unit,
-            r.c.pixels_per_unit,
-            r.c.status,
-            flagged.label("flagged"),
-            func.sum(r.c.pixels_encoded),
-            func.sum(r.c.pixels_decoded),
-            func.count(),
-        )
-        .where(r.c.credited_epoch == number)
-        .group_by(r.c.transcoder, r.c.price_per_unit, r.c.pixels_per_unit, r.c.status, flagged)
-    )
-    # One receipt's facts, as both per-row queries below read them.
-    segment = (
-        r.c.transcoder,
-        r.c.price_per_unit,
-        r.c.pixels_per_unit,
-        r.c.status,
-        flagged,
-        r.c.pixels_encoded,
-        r.c.pixels_decoded,
-    )
-    # (miner, price, ppu, status, flagged) -> [Σ enc, Σ dec, segments]
-    groups: dict[tuple[str, int, int, str, bool], list[int]] = {}
-    try:
-        with conn.begin_nested():
-            for t, price, ppu, status, flag, enc, dec, n in conn.execute(query):
-                groups[(t, int(price), int(ppu), status, bool(flag))] = [
-                    int(enc),
-                    int(dec),
-                    int(n),
-                ]
-    except Exception as exc:  # SQLite's 64-bit SUM overflowed: sum in Python instead
-        if not sqlite or "overflow" not in str(exc).lower():
-            raise
-        groups.clear()
-        rows = conn.execute(select(*segment).where(r.c.credited_epoch == number))
-        for t, price, ppu, status, flag, enc, dec in rows:
-            acc = groups.setdefault((t, int(price), int(ppu), status, bool(flag)), [0, 0, 0])
-            acc[0] += enc
-            acc[1] += dec
-            acc[2] += 1
-
+    groups = queries.tally_groups(conn, number)
     tally = EpochTally()
-    charged = (
-        select(*segment, r.c.credited_epoch)
-        .select_from(verdicts.join(r, r.c.id == verdicts.c.receipt_id))
-        .where(verdicts.c.charged_epoch == number)
-    )
-    for t, price, ppu, status, flag, enc, dec, credited_in in conn.execute(charged):
-        price, ppu, enc, dec = int(price), int(ppu), int(enc), int(dec)
+    for t, price, ppu, status, flag, enc, dec, credited_in in queries.charged_receipts(
+        conn, number
+    ):
         if status != "ok" or flag:
             continue  # never paid (failed), or already charged (implausible): nothing more
-        if int(credited_in) == number:
+        if credited_in == number:
             acc = groups[(t, price, ppu, status, False)]  # move it from credit to charge
             acc[0] -= enc
             acc[1] -= dec
@@ -259,88 +193,46 @@ def _tally(conn: Connection, number: int, sqlite: bool) -> EpochTally:
     return tally
 
 
-def _previous(conn: Connection, last: int | None) -> tuple[dict[str, MinerBalance], int]:
-    if last is None:
-        return {}, 0
-    b = balances
-    rows = conn.execute(
-        select(b.c.address, b.c.role, b.c.cumulative, b.c.debt).where(b.c.epoch == last)
-    )
-    previous: dict[str, MinerBalance] = {}
-    pool = 0
-    for address, role, cumulative, debt in rows:
-        if role == "pool":
-            pool = int(cumulative)
-        else:
-            previous[address] = MinerBalance(int(cumulative), int(debt))
-    return previous, pool
-
-
 def _overhead(conn: Connection, number: int) -> dict[str, int]:
     total: Counter[str] = Counter()
-    p = push_batches
-    rows = conn.execute(
-        select(p.c.batch_id, p.c.gas_cost, p.c.miners)
-        .where(p.c.charged_epoch.is_(None))
-        .order_by(p.c.batch_id)
-    ).all()
-    for _, cost, miners in rows:
-        total.update(split_overhead(int(cost), json.loads(miners)))
-    if rows:
-        conn.execute(p.update().where(p.c.charged_epoch.is_(None)).values(charged_epoch=number))
+    for cost, miners in queries.charge_pushes(conn, number):
+        total.update(split_overhead(cost, miners))
     return dict(total)
 
 
-def _digests(conn: Connection, column: Any, where: Any) -> Any:
-    return digest_set(bytes(d) for (d,) in conn.execute(select(column).where(where)))
+def _check_order(conn: Connection, number: int, last: int | None) -> None:
+    """Refuse to close ``number`` out of order (epochs close one after another)."""
+    if number < 0:
+        raise EpochError(f"epoch {number}: epoch numbers start at 0")
+    if last is not None and number != last + 1:
+        if number <= last:  # pragma: no cover - a closed epoch has a closed row
+            raise EpochError(f"epoch {number}: closed before, but its row is missing")
+        raise EpochError(f"epoch {number}: epoch {last + 1} must be closed first")
+    if last is None:
+        first = queries.first_open_epoch(conn)
+        if first is not None and first < number:
+            raise EpochError(f"epoch {number}: epoch {first} must be closed first")
 
 
-def _write(conn: Connection, number: int, result: EpochResult) -> None:
-    rows = [
-        {
-            "epoch": number,
-            "address": m.address,
-            "role": "miner",
-            "segments": m.segments,
-            "failed_segments": m.failed_segments,
-            "charged_segments": m.charged_segments,
-            "pixels": m.pixels,
-            "pixels_decoded": m.pixels_decoded,
-            "gross": m.gross,
-            "commission": m.commission,
-            "penalty": m.penalty,
-            "clawback": m.clawback,
-            "overhead": m.overhead,
-            "debt_in": m.debt_in,
-            "debt": m.debt_out,
-            "delta": m.delta,
-            "cumulative": m.cumulative,
-        }
-        for m in result.miners
-    ]
-    p = result.pool
-    rows.append(
-        {
-            "epoch": number,
-            "address": p.address,
-            "role": "pool",
-            "segments": 0,
-            "failed_segments": 0,
-            "charged_segments": 0,
-            "pixels": 0,
-            "pixels_decoded": 0,
-            "gross": 0,
-            "commission": p.commission,
-            "penalty": p.penalty,
-            "clawback": p.clawback,
-            "overhead": p.overhead,
-            "debt_in": 0,
-            "debt": 0,
-            "delta": p.delta,
-            "cumulative": p.cumulative,
-        }
+def _settle(
+    conn: Connection, number: int, last: int | None, settings: PoolSettings
+) -> tuple[Statement, EpochResult]:
+    """Steps 2–6 of the close: tally, overhead, carry, settle, statement."""
+    previous, pool_cumulative = queries.previous_balances(conn, last)
+    result = settle_epoch(
+        settings,
+        _tally(conn, number),
+        overhead=_overhead(conn, number),
+        previous=previous,
+        pool_cumulative=pool_cumulative,
     )
-    conn.execute(balances.insert(), rows)
+    statement = build_statement(
+        number,
+        result,
+        receipts=digest_set(queries.receipt_digests(conn, number)),
+        verdicts=digest_set(queries.verdict_digests(conn, number)),
+    )
+    return statement, result
 
 
 def close_epoch(
@@ -354,85 +246,49 @@ def close_epoch(
     """
     now = int(time.time()) if now is None else now
     with ledger.transaction() as conn:
-        last = ledger.last_closed(conn, lock="update")
+        last = queries.last_closed(conn, lock="update")
         if number is None:
             number = _next_to_close(conn, last)
             if number is None:
                 raise EpochError("no epoch to close: the ledger holds no receipts")
-        if number < 0:
-            raise EpochError(f"epoch {number}: epoch numbers start at 0")
-        row = conn.execute(select(epochs).where(epochs.c.number == number)).first()
+        row = queries.epoch_row(conn, number) if number >= 0 else None
         if row is not None and row.state != "open":
             return _stored(row, already=True)
-        if last is not None and number != last + 1:
-            if number <= last:  # pragma: no cover - a closed epoch has a closed row
-                raise EpochError(f"epoch {number}: closed before, but its row is missing")
-            raise EpochError(f"epoch {number}: epoch {last + 1} must be closed first")
-        if last is None:
-            first = _first_open(conn)
-            if first is not None and first < number:
-                raise EpochError(f"epoch {number}: epoch {first} must be closed first")
-        config = pool_config(ledger, conn)
-        settings = config.settings(number)
+        _check_order(conn, number, last)
+        settings = queries.read_config(conn).settings(number)
         closes_at = settings.closes_at(number)
         if now < closes_at:
             raise EpochError(
                 f"epoch {number}: not due until {closes_at} (its end + settle_seconds); "
                 f"now is {now}"
             )
-        tally = _tally(conn, number, ledger.is_sqlite)
-        overhead = _overhead(conn, number)
-        previous, pool_cumulative = _previous(conn, last)
-        result = settle_epoch(
-            settings,
-            tally,
-            overhead=overhead,
-            previous=previous,
-            pool_cumulative=pool_cumulative,
-        )
-        statement = build_statement(
-            number,
-            result,
-            receipts=_digests(conn, receipts.c.digest, receipts.c.credited_epoch == number),
-            verdicts=_digests(conn, verdicts.c.digest, verdicts.c.charged_epoch == number),
-        )
+        statement, result = _settle(conn, number, last, settings)
         body = canonical_bytes(statement)
+        hash_hex = "0x" + data_hash(statement).hex()
         values = {
             "state": "closed",
             "settings": json.dumps(settings.to_json(), sort_keys=True),
             "statement": body.decode(),
-            "data_hash": "0x" + data_hash(statement).hex(),
+            "data_hash": hash_hex,
             "root": statement.root,
             "total": statement.total,
             "closed_at": now,
         }
-        start, end = settings.window(number)
-        if row is None:
-            conn.execute(epochs.insert().values(number=number, start=start, end=end, **values))
-        else:
-            conn.execute(epochs.update().where(epochs.c.number == number).values(**values))
-        _write(conn, number, result)
-        ledger.set_meta(conn, "last_closed", str(number))
-        return ClosedEpoch(
-            number=number,
-            root=statement.root,
-            data_hash=str(values["data_hash"]),
-            total=statement.total,
-            statement=body,
-            closed_at=now,
-        )
+        queries.save_closed_epoch(conn, number, settings.window(number), values)
+        queries.insert_balances(conn, number, result)
+        return ClosedEpoch(number, statement.root, hash_hex, statement.total, body, now)
 
 
 def _next_to_close(conn: Connection, last: int | None) -> int | None:
-    return _first_open(conn) if last is None else last + 1
+    return queries.first_open_epoch(conn) if last is None else last + 1
 
 
 def due_epochs(ledger: Ledger, *, now: int | None = None) -> list[int]:
     """The epochs a ``close_due`` at ``now`` would close, in order."""
     now = int(time.time()) if now is None else now
     with ledger.read() as conn:
-        config = pool_config(ledger, conn)
-        nxt = _next_to_close(conn, ledger.last_closed(conn))
+        config = queries.read_config(conn)
+        nxt = _next_to_close(conn, queries.last_closed(conn))
     if nxt is None:
         return []
     genesis, length, settle = config.genesis, config.epoch_seconds, config.settle_seconds
@@ -452,7 +308,7 @@ def close_due(ledger: Ledger, *, now: int | None = None) -> list[ClosedEpoch]:
 
 def _closed_row(ledger: Ledger, number: int) -> Any:
     with ledger.read() as conn:
-        row = conn.execute(select(epochs).where(epochs.c.number == number)).first()
+        row = queries.epoch_row(conn, number)
     if row is None:
         raise EpochError(f"epoch {number}: unknown (nothing credited to it, never closed)")
     if row.state == "open":

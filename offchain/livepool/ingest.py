@@ -27,7 +27,8 @@ reason in ``flagged`` and is charged, not credited, at close.
 Speed: a chunk is parsed first (stage 1, pure: the msgspec fast path of
 :func:`livepool.receipts.decode_receipt_fast`, else pydantic) and then written (stage 2,
 in input order, one transaction): so parsing the next chunk can overlap writing the
-last (``parallel``). Rows go by the driver's ``executemany`` (SQLite, optimistic ``ON
+last (``parallel``). Rows are stored by :func:`livepool.ledger.queries.store_receipts`:
+the driver's ``executemany`` (SQLite, optimistic ``ON
 CONFLICT DO NOTHING`` in a savepoint, redone with a look-up of existing ids only when
 something was already there) or ``COPY`` (PostgreSQL: straight into ``receipts`` in a
 savepoint, else into a temporary table and one ``INSERT … SELECT … ON CONFLICT DO NOTHING
@@ -48,13 +49,13 @@ from pathlib import Path
 from typing import IO, Any, Final, Literal, cast
 
 import msgspec
-import psycopg
 import pydantic
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from livepool.errors import ValidationError
 from livepool.hashing import keccak256
-from livepool.ledger import Ledger, receipts, verdicts
+from livepool.ledger import Ledger, queries
+from livepool.ledger.queries import RECEIPT_COLUMNS
 from livepool.receipts import (
     Receipt,
     Rendition,
@@ -92,42 +93,9 @@ DEFAULT_KEEP: Final = 1_000
 
 Outcome = Literal["accepted", "duplicate", "conflict", "rejected"]
 
-_RECEIPT_COLUMNS: Final = (
-    "id",
-    "orchestrator",
-    "transcoder",
-    "stream",
-    "seq",
-    "finished_at",
-    "duration_ms",
-    "latency_ms",
-    "pixels_decoded",
-    "pixels_encoded",
-    "price_per_unit",
-    "pixels_per_unit",
-    "status",
-    "node",
-    "region",
-    "broadcaster",
-    "round",
-    "profiles",
-    "renditions",
-    "flagged",
-    "digest",
-    # Known only inside the chunk's transaction (pool configuration, last closed epoch):
-    "epoch",
-    "credited_epoch",
-    "received_at",
-)
-_BASE_WIDTH: Final = len(_RECEIPT_COLUMNS) - 3  # what parsing alone can fill in
-_DIGEST: Final = _RECEIPT_COLUMNS.index("digest")
-_CREDITED: Final = _RECEIPT_COLUMNS.index("credited_epoch")
-_COLS: Final = ", ".join(_RECEIPT_COLUMNS)
-_SQLITE_INSERT: Final = (
-    f"INSERT INTO receipts ({_COLS}) VALUES ({', '.join('?' * len(_RECEIPT_COLUMNS))}) "
-    "ON CONFLICT (id) DO NOTHING"
-)
-_SQLITE_PARAMS: Final = 500  # ids per look-up query (well under SQLite's variable limit)
+_BASE_WIDTH: Final = len(RECEIPT_COLUMNS) - 3  # what parsing alone can fill in
+_DIGEST: Final = RECEIPT_COLUMNS.index("digest")
+_CREDITED: Final = RECEIPT_COLUMNS.index("credited_epoch")
 
 _validate_json = Receipt.model_validate_json
 _renditions_json = pydantic.TypeAdapter(list[Rendition]).dump_json
@@ -370,112 +338,17 @@ class _Context:
     """What every item of one ingest call is checked against."""
 
     def __init__(self, ledger: Ledger, conn: Connection) -> None:
-        config = ledger.read_config(conn)
+        config = queries.read_config(conn)
         self.genesis: int = config.genesis
         self.epoch_seconds: int = config.epoch_seconds
         self.fee_address: str | None = config.fee_address
-        last = ledger.last_closed(conn, lock="share")
+        last = queries.last_closed(conn, lock="share")
         self.open_epoch: int = -1 if last is None else last + 1
-        self.sqlite = ledger.is_sqlite
+        self.conn = conn
 
-
-def _existing_sqlite(dbapi: Any, ids: list[str]) -> dict[str, bytes]:
-    found: dict[str, bytes] = {}
-    cur = dbapi.cursor()
-    for start in range(0, len(ids), _SQLITE_PARAMS):
-        part = ids[start : start + _SQLITE_PARAMS]
-        marks = ",".join("?" * len(part))
-        cur.execute(f"SELECT id, digest FROM receipts WHERE id IN ({marks})", part)
-        found.update((i, bytes(d)) for i, d in cur.fetchall())
-    cur.close()
-    return found
-
-
-def _store_sqlite(conn: Connection, rows: list[tuple[Any, ...]]) -> dict[str, bytes]:
-    """Insert ``rows``; return ``{id: stored digest}`` of those already there (not written)."""
-    dbapi: Any = conn.connection.driver_connection
-    cur = dbapi.cursor()
-    cur.execute("SAVEPOINT livepool_ingest")
-    before = dbapi.total_changes
-    cur.executemany(_SQLITE_INSERT, rows)
-    if dbapi.total_changes - before == len(rows):
-        cur.execute("RELEASE livepool_ingest")
-        return {}
-    # Some ids were there already: redo the chunk knowing which (the rare path).
-    cur.execute("ROLLBACK TO livepool_ingest")
-    existing = _existing_sqlite(dbapi, [row[0] for row in rows])
-    cur.executemany(_SQLITE_INSERT, [row for row in rows if row[0] not in existing])
-    cur.execute("RELEASE livepool_ingest")
-    cur.close()
-    return existing
-
-
-def _store_postgres(
-    conn: Connection, rows: list[tuple[Any, ...]], direct: bool
-) -> dict[str, bytes]:
-    """Same contract as :func:`_store_sqlite`, by COPY.
-
-    ``direct``: first try COPY straight into ``receipts`` in a savepoint (one pass over
-    the rows on the server); an id already stored aborts it with a unique violation, and
-    the chunk is redone by COPY into a temporary table and one ``INSERT … SELECT … ON
-    CONFLICT DO NOTHING RETURNING id``, which also says which ids were there.
-    """
-    dbapi: Any = conn.connection.driver_connection
-    with dbapi.cursor() as cur:
-        if direct:
-            cur.execute("SAVEPOINT livepool_ingest")
-            try:
-                _copy(cur, "receipts", rows)
-            except psycopg.errors.UniqueViolation:
-                cur.execute("ROLLBACK TO SAVEPOINT livepool_ingest")
-            else:
-                cur.execute("RELEASE SAVEPOINT livepool_ingest")
-                return {}
-        cur.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS livepool_ingest_rx "
-            "(LIKE receipts INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-        )
-        cur.execute("TRUNCATE livepool_ingest_rx")
-        _copy(cur, "livepool_ingest_rx", rows)
-        cur.execute(
-            f"INSERT INTO receipts ({_COLS}) SELECT {_COLS} FROM livepool_ingest_rx "
-            "ON CONFLICT (id) DO NOTHING RETURNING id"
-        )
-        inserted = {r[0] for r in cur.fetchall()}
-        if len(inserted) == len(rows):
-            return {}
-        missing = [row[0] for row in rows if row[0] not in inserted]
-        cur.execute("SELECT id, digest FROM receipts WHERE id = ANY(%s)", (missing,))
-        return {i: bytes(d) for i, d in cur.fetchall()}
-
-
-def _copy(cur: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
-    with cur.copy(f"COPY {table} ({_COLS}) FROM STDIN") as copy:
-        write = copy.write_row
-        for row in rows:
-            write(row)
-
-
-def _ensure_epochs(ledger: Ledger, conn: Connection, ctx: _Context, numbers: set[int]) -> None:
-    """Make an ``open`` row for each epoch that now has something credited to it."""
-    if not numbers:
-        return
-    from livepool.ledger import epochs
-
-    known = set(
-        conn.execute(select(epochs.c.number).where(epochs.c.number.in_(sorted(numbers)))).scalars()
-    )
-    rows = [
-        {
-            "number": n,
-            "start": ctx.genesis + n * ctx.epoch_seconds,
-            "end": ctx.genesis + (n + 1) * ctx.epoch_seconds,
-            "state": "open",
-        }
-        for n in sorted(numbers - known)
-    ]
-    if rows:
-        conn.execute(epochs.insert(), rows)
+    def ensure_epochs(self, numbers: set[int]) -> None:
+        """Make an ``open`` row for each epoch that now has something credited to it."""
+        queries.ensure_open_epochs(self.conn, numbers, self.genesis, self.epoch_seconds)
 
 
 class _Writer:
@@ -539,11 +412,8 @@ class _Writer:
                     note(ItemResult(index, entry[2], entry[3], "rejected", entry[4]))
 
             if rows:
-                if ctx.sqlite:
-                    existing = _store_sqlite(conn, rows)
-                else:
-                    existing = _store_postgres(conn, rows, self.direct)
-                    self.direct = not existing
+                existing = queries.store_receipts(conn, rows, direct=self.direct)
+                self.direct = not existing
                 written = set()
                 for row, index in zip(rows, row_index, strict=True):
                     rid = row[0]
@@ -556,9 +426,9 @@ class _Writer:
                     seen[rid] = stored
                     outcome = "duplicate" if stored == row[_DIGEST] else "conflict"
                     note(ItemResult(index, "receipt", rid, outcome, _why(outcome, "receipt")))
-                _ensure_epochs(ledger, conn, ctx, written)
+                ctx.ensure_epochs(written)
             if pending_verdicts:
-                _store_verdicts(ledger, conn, ctx, pending_verdicts, report, now)
+                _store_verdicts(conn, ctx, pending_verdicts, report, now)
         if len(seen) > self.limit:
             self.older, self.seen = seen, {}
 
@@ -571,24 +441,13 @@ def _why(outcome: Outcome, kind: str) -> str:
 
 
 def _store_verdicts(
-    ledger: Ledger,
     conn: Connection,
     ctx: _Context,
     items: list[tuple[int, Verdict, bytes]],
     report: IngestReport,
     now: int,
 ) -> None:
-    ids = sorted({v.receipt_id for _, v, _ in items})
-    known: dict[str, tuple[int, bytes | None]] = {}
-    for start in range(0, len(ids), _SQLITE_PARAMS):
-        part = ids[start : start + _SQLITE_PARAMS]
-        query = (
-            select(receipts.c.id, receipts.c.credited_epoch, verdicts.c.digest)
-            .select_from(receipts.outerjoin(verdicts, verdicts.c.receipt_id == receipts.c.id))
-            .where(receipts.c.id.in_(part))
-        )
-        for rid, epoch, digest in conn.execute(query):
-            known[rid] = (int(epoch), bytes(digest) if digest is not None else None)
+    known = queries.verdict_targets(conn, sorted({v.receipt_id for _, v, _ in items}))
     rows: list[dict[str, Any]] = []
     for index, verdict, digest in items:
         rid = verdict.receipt_id
@@ -621,10 +480,10 @@ def _store_verdicts(
             }
         )
     if rows:
-        conn.execute(verdicts.insert(), rows)
+        queries.insert_verdicts(conn, rows)
         report.accepted += len(rows)
         report.verdicts += len(rows)
-        _ensure_epochs(ledger, conn, ctx, {int(r["charged_epoch"]) for r in rows})
+        ctx.ensure_epochs({int(r["charged_epoch"]) for r in rows})
 
 
 # --- public API ----------------------------------------------------------------------------

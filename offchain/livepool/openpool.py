@@ -213,26 +213,27 @@ def import_events(
                 report.ignored[f"{kind}: {exc}"] += 1
 
     report.ingest = ingest_receipts(ledger, receipts_of(), progress=progress)
-    if rig_events:
-        with ledger.transaction() as conn:
-            for event, (address, node, status) in rig_events:
-                try:
-                    seen_at = parse_dt(event.get("DT"))
-                except ValidationError as exc:
-                    report.ignored[f"{event.get('EventType')}: {exc}"] += 1
-                    continue
-                detail = json.dumps(event.get("Payload"), sort_keys=True)[:2000]
-                ledger.update_node(
-                    conn,
-                    address=address,
-                    node=node,
-                    status=status,
-                    event_name=str(event.get("EventType"))[:64],
-                    seen_at=seen_at,
-                    region=(str(event["Region"])[:64] if event.get("Region") else None),
-                    detail=detail,
-                )
-                report.rig_events += 1
+    updates: list[dict[str, Any]] = []
+    for event, (address, node, status) in rig_events:
+        try:
+            seen_at = parse_dt(event.get("DT"))
+        except ValidationError as exc:
+            report.ignored[f"{event.get('EventType')}: {exc}"] += 1
+            continue
+        updates.append(
+            {
+                "address": address,
+                "node": node,
+                "status": status,
+                "event_name": str(event.get("EventType"))[:64],
+                "seen_at": seen_at,
+                "region": (str(event["Region"])[:64] if event.get("Region") else None),
+                "detail": json.dumps(event.get("Payload"), sort_keys=True)[:2000],
+            }
+        )
+    if updates:
+        ledger.update_nodes(updates)
+        report.rig_events += len(updates)
     return report
 
 
@@ -311,8 +312,7 @@ def poll(
     base = url.rstrip("/")
     key = f"poll:{base}"[:256]
     if since is None:
-        with ledger.read() as conn:
-            stored = ledger.get_meta(conn, key)
+        stored = ledger.cursor(key)
         since = max(0, int(stored) - POLL_OVERLAP_SECONDS) if stored else 0
     asked_at = int(now())
     query = urllib.parse.urlencode({"lastCheckTime": _rfc3339(since)})
@@ -320,6 +320,5 @@ def poll(
     if not isinstance(events, list):
         raise LivepoolError(f"poll {url}: expected a JSON array of events")
     report = import_events(ledger, events, orchestrator=orchestrator)
-    with ledger.transaction() as conn:
-        ledger.set_meta(conn, key, str(asked_at))
+    ledger.set_cursor(key, str(asked_at))
     return report

@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 from livepool import epochs
 from livepool.errors import EpochError
 from livepool.ingest import ingest_receipts
-from livepool.ledger import Ledger, balances, push_batches
+from livepool.ledger import Ledger, balances, push_batches, queries
 from livepool.merkle import MerkleTree
 from livepool.statement import check_statement, data_hash, load_statement
 
@@ -112,20 +112,20 @@ def test_crash_mid_close__epoch_stays_open__rerun_gives_identical_root(
 ):
     ingest_receipts(ledger, [make_receipt(n) for n in range(30)] + [verdict("r-4")])
     ledger.record_push("b1", "0x" + "ab" * 32, 50_000, 10**9, pool.MINERS[:3])
-    real_write = epochs._write
+    real_write = queries.insert_balances
 
     def crash(conn, number, result):
         real_write(conn, number, result)  # balances written, then the process "dies"
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(epochs, "_write", crash)
+    monkeypatch.setattr(queries, "insert_balances", crash)
     with pytest.raises(RuntimeError, match="power cut"):
         epochs.close_epoch(ledger, 0, now=closes(pool, 0))
     assert epochs.list_epochs(ledger)[0]["state"] == "open"
     assert ledger.count(balances) == 0
     with ledger.read() as conn:
         assert conn.execute(select(push_batches.c.charged_epoch)).scalar() is None
-    monkeypatch.setattr(epochs, "_write", real_write)
+    monkeypatch.setattr(queries, "insert_balances", real_write)
     closed = epochs.close_epoch(ledger, 0, now=closes(pool, 0))
 
     # The same ledger contents closed without a crash give the same statement.

@@ -10,8 +10,7 @@ from sqlalchemy import select
 from livepool import epochs
 from livepool.errors import ValidationError
 from livepool.ingest import ingest_jsonl, ingest_receipts
-from livepool.ledger import epochs as epochs_table
-from livepool.ledger import receipts, verdicts
+from livepool.ledger import epochs_table, receipts, verdicts
 from livepool.receipts import parse_receipt, receipt_digest
 
 

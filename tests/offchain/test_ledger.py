@@ -149,13 +149,13 @@ def test_record_push__same_batch_other_content__refused(ledger, pool):
 
 
 def test_update_node__older_event__ignored(ledger, pool):
-    with ledger.transaction() as conn:
-        ledger.update_node(
-            conn, address=pool.MINERS[0], node="rig-1", status="online", event_name="a", seen_at=10
-        )
-        ledger.update_node(
-            conn, address=pool.MINERS[0], node="rig-1", status="offline", event_name="b", seen_at=5
-        )
+    rig = {"address": pool.MINERS[0], "node": "rig-1"}
+    ledger.update_nodes(
+        [
+            {**rig, "status": "online", "event_name": "a", "seen_at": 10},
+            {**rig, "status": "offline", "event_name": "b", "seen_at": 5},
+        ]
+    )
     [row] = ledger.node_rows(pool.MINERS[0])
     assert (row["status"], row["last_seen"]) == ("online", 10)
 

@@ -160,8 +160,7 @@ def test_poll__transient_failures__retried_with_backoff(ledger):
 def test_poll__still_failing__clear_error_cursor_unmoved(ledger):
     with _Server(fail_first=10) as server, pytest.raises(LivepoolError, match="HTTP 503"):
         poll(ledger, server.url, retries=2, sleep=lambda s: None)
-    with ledger.read() as conn:
-        assert ledger.get_meta(conn, f"poll:{server.url}") is None
+    assert ledger.cursor(f"poll:{server.url}") is None
 
 
 def test_poll__client_error__not_retried(ledger):

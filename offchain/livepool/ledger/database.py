@@ -1,10 +1,5 @@
-"""The ledger: every receipt, verdict, epoch, balance and push, in one database.
-
-This module owns the schema (SQLAlchemy Core ``Table`` definitions), the small versioned
-migration scheme, the engine set-up for SQLite (default) and PostgreSQL, and the few
-queries other modules share. It is the only module that talks to the database; it holds
-no accounting logic (that is :mod:`livepool.accounting`, driven by
-:mod:`livepool.epochs`).
+"""The ledger's database handle: engine set-up for SQLite (default) and PostgreSQL,
+transactions, migration on open, and the few whole operations callers use directly.
 
 Where the data lives: ``--database-url`` or the settings' ``database_url``
 (``LIVEPOOL_DATABASE_URL``) when given, else a SQLite file ``<data dir>/livepool.db``
@@ -12,21 +7,6 @@ Where the data lives: ``--database-url`` or the settings' ``database_url``
 with ``synchronous=NORMAL`` (a power cut may lose the last transactions, never corrupt
 the file) and foreign keys on; a write transaction starts with ``BEGIN IMMEDIATE`` so
 two writers queue instead of failing half-way.
-
-Amounts that may exceed 64 bits (prices, wei) use :class:`UInt256`: ``NUMERIC(78, 0)``
-on PostgreSQL, a decimal string on SQLite (whose integers stop at 2**63).
-
-Migrations: ``schema_version`` holds the applied version. A fresh database gets the
-current ``metadata`` in one go and is stamped :data:`SCHEMA_VERSION`; an older one runs
-the functions of :data:`MIGRATIONS` above its version, in order, each in the same
-transaction as its stamp. To change the schema: edit the tables here, bump
-:data:`SCHEMA_VERSION` and append a migration that brings a database of the previous
-version to the new shape (``ALTER TABLE …``). :meth:`Ledger.migrate` is idempotent and
-safe to run from several processes at once.
-
-Serialisation of closes and ingests: the ``meta`` row ``last_closed`` is the epoch
-lock. Ingest reads it ``FOR SHARE`` (to credit late receipts to the open epoch), a close
-updates it ``FOR UPDATE``; on SQLite the single writer gives the same guarantee.
 """
 
 from __future__ import annotations
@@ -34,298 +14,21 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Column,
-    Connection,
-    Engine,
-    ForeignKey,
-    Index,
-    Integer,
-    LargeBinary,
-    MetaData,
-    Numeric,
-    String,
-    Table,
-    Text,
-    create_engine,
-    event,
-    inspect,
-    select,
-    text,
-)
-from sqlalchemy.engine import Dialect
+from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from livepool.config import DEFAULT_DATA_DIR, PoolConfig, get_settings
+from livepool.config import PoolConfig, get_settings
 from livepool.errors import LedgerError
+from livepool.ledger import migrations, queries
 
-__all__ = [
-    "DEFAULT_DATA_DIR",
-    "MIGRATIONS",
-    "SCHEMA_VERSION",
-    "Ledger",
-    "UInt256",
-    "balances",
-    "chain_actions",
-    "commission_changes",
-    "epochs",
-    "meta",
-    "metadata",
-    "nodes",
-    "payout_settings",
-    "push_batches",
-    "receipts",
-    "resolve_url",
-    "schema_version",
-    "verdicts",
-]
+__all__ = ["DATABASE_FILE", "Ledger", "resolve_url"]
 
 DATABASE_FILE: Final = "livepool.db"
-
-
-class UInt256(TypeDecorator[int]):
-    """A non-negative integer up to 2**256: NUMERIC(78,0) on PostgreSQL, text on SQLite."""
-
-    impl = String(78)
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "postgresql":
-            return dialect.type_descriptor(Numeric(78, 0, asdecimal=True))
-        return dialect.type_descriptor(String(78))
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if dialect.name == "postgresql":
-            return int(value)
-        return str(int(value))
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> int | None:
-        if value is None:
-            return None
-        if isinstance(value, Decimal):
-            return int(value)
-        return int(value)
-
-
-# --- schema -----------------------------------------------------------------------------
-
-metadata = MetaData()
-
-#: The applied schema version (one row per applied version).
-schema_version = Table(
-    "schema_version",
-    metadata,
-    Column("version", Integer, primary_key=True, autoincrement=False),
-    Column("applied_at", BigInteger, nullable=False),
-)
-
-#: Small key/value state: pool configuration (``config``, JSON), the epoch lock
-#: (``last_closed``), poller cursors (``poll:<url>``).
-meta = Table(
-    "meta",
-    metadata,
-    Column("key", String(256), primary_key=True),
-    Column("value", Text, nullable=False),
-)
-
-#: Every accepted receipt, all fields. ``epoch`` is the window its ``finished_at`` falls
-#: in; ``credited_epoch`` the epoch it is accounted in (later when ``epoch`` was already
-#: closed on arrival). ``flagged`` says why it failed the plausibility check (credited
-#: nothing, charged). ``digest`` = keccak256 of its canonical bytes: the idempotency
-#: fingerprint and the statement's receipt digest.
-receipts = Table(
-    "receipts",
-    metadata,
-    Column("id", String(128), primary_key=True),
-    Column("orchestrator", String(42), nullable=False),
-    Column("transcoder", String(42), nullable=False),
-    Column("stream", String(128), nullable=False),
-    Column("seq", BigInteger, nullable=False),
-    Column("finished_at", BigInteger, nullable=False),
-    Column("duration_ms", BigInteger, nullable=False),
-    Column("latency_ms", BigInteger, nullable=False),
-    Column("pixels_decoded", BigInteger, nullable=False),
-    Column("pixels_encoded", BigInteger, nullable=False),
-    Column("price_per_unit", UInt256, nullable=False),
-    Column("pixels_per_unit", UInt256, nullable=False),
-    Column("status", String(8), nullable=False),
-    Column("node", String(128)),
-    Column("region", String(64)),
-    Column("broadcaster", String(42)),
-    Column("round", BigInteger),
-    Column("profiles", Text),  # JSON array, when given
-    Column("renditions", Text),  # JSON array of objects, when given
-    Column("epoch", BigInteger, nullable=False),
-    Column("credited_epoch", BigInteger, nullable=False),
-    Column("flagged", Text),
-    Column("digest", LargeBinary(32), nullable=False),
-    Column("received_at", BigInteger, nullable=False),
-    # One secondary index serves the close (per epoch), a miner's work in an epoch and
-    # its rigs' (per node) in that epoch; per-miner history across epochs is in
-    # ``balances``. Each further index on this table costs ~30 % of ingest speed.
-    Index("ix_receipts_epoch_miner_node", "credited_epoch", "transcoder", "node"),
-)
-
-#: Failed verifications, one per receipt (the idempotency key is ``receipt_id``).
-#: ``charged_epoch``: the epoch that charges it (the receipt's, or the open one when that
-#: was already closed on arrival).
-verdicts = Table(
-    "verdicts",
-    metadata,
-    Column("receipt_id", String(128), ForeignKey("receipts.id"), primary_key=True),
-    Column("ok", Boolean, nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("digest", LargeBinary(32), nullable=False),
-    Column("charged_epoch", BigInteger, nullable=False),
-    Column("received_at", BigInteger, nullable=False),
-    Index("ix_verdicts_epoch", "charged_epoch"),
-)
-
-#: Epochs: ``open`` until closed; a closed epoch holds its statement (canonical JSON),
-#: ``data_hash``, Merkle ``root``, ``total`` and the settings it was closed with. Later
-#: states (``proposed``, ``active``) belong to the chain side.
-epochs = Table(
-    "epochs",
-    metadata,
-    Column("number", BigInteger, primary_key=True, autoincrement=False),
-    Column("start", BigInteger, nullable=False),
-    Column("end", BigInteger, nullable=False),
-    Column("state", String(16), nullable=False),
-    Column("settings", Text),
-    Column("statement", Text),
-    Column("data_hash", String(66)),
-    Column("root", String(66)),
-    Column("total", UInt256),
-    Column("closed_at", BigInteger),
-    Index("ix_epochs_state", "state"),
-)
-
-_AMOUNT_COLUMNS: Final = (
-    "pixels",
-    "pixels_decoded",
-    "gross",
-    "commission",
-    "penalty",
-    "clawback",
-    "overhead",
-    "debt_in",
-    "debt",
-    "delta",
-    "cumulative",
-)
-
-#: Per (epoch, account) balances of a closed epoch; ``role`` is ``miner`` or ``pool``
-#: (the fee leaf). ``debt`` is the debt carried out of the epoch.
-balances = Table(
-    "balances",
-    metadata,
-    Column("epoch", BigInteger, ForeignKey("epochs.number"), primary_key=True),
-    Column("address", String(42), primary_key=True),
-    Column("role", String(8), nullable=False),
-    Column("segments", BigInteger, nullable=False),
-    Column("failed_segments", BigInteger, nullable=False),
-    Column("charged_segments", BigInteger, nullable=False),
-    *(Column(name, UInt256, nullable=False) for name in _AMOUNT_COLUMNS),
-    Index("ix_balances_address", "address", "epoch"),
-)
-
-#: Push transactions (batch payouts): their actual gas cost is split among the batch's
-#: miners as overhead in the next epoch closed (``charged_epoch``, NULL until then).
-push_batches = Table(
-    "push_batches",
-    metadata,
-    Column("batch_id", String(128), primary_key=True),
-    Column("tx_hash", String(66), nullable=False),
-    Column("gas_used", UInt256, nullable=False),
-    Column("gas_price", UInt256, nullable=False),
-    Column("gas_cost", UInt256, nullable=False),
-    Column("miners", Text, nullable=False),  # JSON array of checksummed addresses
-    Column("pushed_at", BigInteger, nullable=False),
-    Column("charged_epoch", BigInteger),
-    Index("ix_push_batches_epoch", "charged_epoch"),
-)
-
-#: Commission history: ``commission_bps`` applies from ``effective_epoch`` on.
-commission_changes = Table(
-    "commission_changes",
-    metadata,
-    Column("effective_epoch", BigInteger, primary_key=True, autoincrement=False),
-    Column("commission_bps", Integer, nullable=False),
-    Column("changed_at", BigInteger, nullable=False),
-)
-
-#: Rigs (nodes) and their last known status, from Open Pool non-job events.
-nodes = Table(
-    "nodes",
-    metadata,
-    Column("address", String(42), primary_key=True),
-    Column("node", String(128), primary_key=True),
-    Column("status", String(32), nullable=False),
-    Column("last_event", String(64), nullable=False),
-    Column("last_seen", BigInteger, nullable=False),
-    Column("region", String(64)),
-    Column("detail", Text),
-    Index("ix_nodes_status", "status"),
-)
-
-#: Chain actions as state machines (prepared → confirmed | abandoned): proposals,
-#: acceptances and push batches. Written *before* a transaction is sent, so a crash
-#: between sending and recording is found and settled from the chain on the next run.
-chain_actions = Table(
-    "chain_actions",
-    metadata,
-    Column("kind", String(16), primary_key=True),
-    Column("key", String(128), primary_key=True),
-    Column("state", String(16), nullable=False),
-    Column("tx_hash", String(66)),
-    Column("block", BigInteger),
-    Column("payload", Text),
-    Column("note", Text),
-    Column("updated_at", BigInteger, nullable=False),
-    Index("ix_chain_actions_state", "kind", "state"),
-)
-
-#: Each miner's payout choice: ``push`` (the pool pays when the claimable balance reaches
-#: ``threshold`` wei) or ``claim`` (the miner claims from their wallet; the default).
-payout_settings = Table(
-    "payout_settings",
-    metadata,
-    Column("address", String(42), primary_key=True),
-    Column("mode", String(8), nullable=False),
-    Column("threshold", UInt256, nullable=False),
-    Column("updated_at", BigInteger, nullable=False),
-)
-
-CHAIN_ACTION_STATES: Final = ("prepared", "confirmed", "abandoned")
-PAYOUT_MODES: Final = ("push", "claim")
-
-#: Tables that migration 2 added (migration 1 creates the others).
-_V2_TABLES: Final = ("chain_actions", "payout_settings")
-
-#: The schema version this code writes.
-SCHEMA_VERSION: Final = 2
-
-#: ``version -> migration``: brings a database at ``version - 1`` to ``version``.
-MIGRATIONS: Final[dict[int, Callable[[Connection], None]]] = {
-    1: lambda conn: metadata.create_all(
-        conn, tables=[t for t in metadata.sorted_tables if t.name not in _V2_TABLES]
-    ),
-    2: lambda conn: metadata.create_all(conn, tables=[chain_actions, payout_settings]),
-}
-
-
-# --- engine -----------------------------------------------------------------------------
 
 
 def resolve_url(
@@ -447,163 +150,51 @@ class Ledger:
         except SQLAlchemyError as exc:
             raise LedgerError(f"database: {exc.__class__.__name__}: {_first_line(exc)}") from exc
 
-    # ---- migrations ---------------------------------------------------------------------
+    # ---- schema -------------------------------------------------------------------------
 
     def migrate(self) -> int:
-        """Bring the schema to :data:`SCHEMA_VERSION`; return it. Idempotent."""
+        """Bring the schema to :data:`~livepool.ledger.migrations.SCHEMA_VERSION`; return
+        it. Idempotent (:func:`livepool.ledger.migrations.migrate`)."""
         try:
             with self.engine.begin() as conn:
-                if self.dialect == "postgresql":
-                    # Two processes migrating at once: the second waits, then finds it done.
-                    conn.execute(text("SELECT pg_advisory_xact_lock(7146032501)"))
-                current = self._version(conn)
-                if current is None:
-                    existing = set(inspect(conn).get_table_names())
-                    clash = existing & set(metadata.tables)
-                    if clash:
-                        raise LedgerError(
-                            f"database has Livepool tables ({', '.join(sorted(clash))}) "
-                            "but no schema_version: refusing to guess its version"
-                        )
-                    metadata.create_all(conn)
-                    conn.execute(
-                        schema_version.insert(),
-                        [{"version": SCHEMA_VERSION, "applied_at": int(time.time())}],
-                    )
-                    return SCHEMA_VERSION
-                if current > SCHEMA_VERSION:
-                    raise LedgerError(
-                        f"database schema version {current} is newer than this code's "
-                        f"{SCHEMA_VERSION}: upgrade livepool"
-                    )
-                for version in range(current + 1, SCHEMA_VERSION + 1):
-                    MIGRATIONS[version](conn)
-                    conn.execute(
-                        schema_version.insert(),
-                        [{"version": version, "applied_at": int(time.time())}],
-                    )
-                return SCHEMA_VERSION
+                return migrations.migrate(conn, self.dialect)
         except SQLAlchemyError as exc:
             raise LedgerError(
                 f"database {self._safe_url}: cannot migrate: {_first_line(exc)}"
             ) from exc
 
-    @staticmethod
-    def _version(conn: Connection) -> int | None:
-        if not inspect(conn).has_table("schema_version"):
-            return None
-        value = conn.execute(
-            select(schema_version.c.version).order_by(schema_version.c.version.desc()).limit(1)
-        ).scalar()
-        return int(value) if value is not None else 0
-
     def version(self) -> int | None:
         """The applied schema version, ``None`` for an empty database."""
         with self.read() as conn:
-            return self._version(conn)
+            return migrations.applied_version(conn)
 
-    # ---- meta -----------------------------------------------------------------------------
-
-    @staticmethod
-    def get_meta(conn: Connection, key: str, *, lock: str | None = None) -> str | None:
-        """The ``meta`` value for ``key``; ``lock`` = ``"share"`` or ``"update"`` locks it
-        (PostgreSQL; SQLite's single writer makes it moot)."""
-        query = select(meta.c.value).where(meta.c.key == key)
-        if lock == "share":
-            query = query.with_for_update(read=True)
-        elif lock == "update":
-            query = query.with_for_update()
-        return conn.execute(query).scalar()
-
-    def set_meta(self, conn: Connection, key: str, value: str) -> None:
-        """Insert or replace the ``meta`` value for ``key``."""
-        updated = conn.execute(meta.update().where(meta.c.key == key).values(value=value))
-        if not updated.rowcount:
-            conn.execute(meta.insert().values(key=key, value=value))
-
-    def last_closed(self, conn: Connection, *, lock: str | None = None) -> int | None:
-        """The number of the last closed epoch, ``None`` before the first close."""
-        value = self.get_meta(conn, "last_closed", lock=lock)
-        if value is None and lock is not None:
-            # Make the lock row exist, so the next reader has something to lock.
-            self._ensure_lock_row(conn)
-            value = self.get_meta(conn, "last_closed", lock=lock)
-        return None if value in (None, "") else int(value)
-
-    def _ensure_lock_row(self, conn: Connection) -> None:
-        if self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-            conn.execute(
-                pg_insert(meta).values(key="last_closed", value="").on_conflict_do_nothing()
-            )
-        else:
-            conn.exec_driver_sql(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('last_closed', '')"
-            )
+    # ---- whole operations (each its own transaction or snapshot) ------------------------
 
     def read_config(self, conn: Connection | None = None) -> PoolConfig:
-        """The stored pool configuration with its commission history (defaults before
-        anything was configured)."""
-        if conn is None:
-            with self.read() as c:
-                return self.read_config(c)
-        value = self.get_meta(conn, "config")
-        stored = json.loads(value) if value else {}
-        t = commission_changes
-        rows = conn.execute(
-            select(t.c.effective_epoch, t.c.commission_bps).order_by(t.c.effective_epoch)
-        )
-        history = tuple((int(e), int(b)) for e, b in rows)
-        return PoolConfig.make(**stored, commission=history)
+        """The pool configuration (:func:`livepool.ledger.queries.read_config`)."""
+        if conn is not None:
+            return queries.read_config(conn)
+        with self.read() as c:
+            return queries.read_config(c)
 
-    def write_config(self, conn: Connection, config: PoolConfig) -> None:
-        """Store ``config`` (its commission history is written by :meth:`record_commission`)."""
-        self.set_meta(conn, "config", json.dumps(config.stored(), sort_keys=True))
-
-    @staticmethod
-    def record_commission(conn: Connection, effective: int, bps: int, now: int) -> None:
-        """Commission ``bps`` from epoch ``effective`` on; a second change for the same
-        epoch (not yet in force) replaces the first."""
-        t = commission_changes
-        where = t.c.effective_epoch == effective
-        values = {"commission_bps": bps, "changed_at": now}
-        if conn.execute(select(t.c.commission_bps).where(where)).scalar() is None:
-            conn.execute(t.insert().values(effective_epoch=effective, **values))
-        else:
-            conn.execute(t.update().where(where).values(**values))
-
-    @staticmethod
-    def has_receipts(conn: Connection) -> bool:
-        """Whether any receipt is stored."""
-        return conn.execute(select(receipts.c.id).limit(1)).first() is not None
-
-    @staticmethod
-    def receipt_paying(conn: Connection, address: str) -> str | None:
-        """The id of some receipt that pays ``address``, or ``None``."""
-        query = select(receipts.c.id).where(receipts.c.transcoder == address).limit(1)
-        return conn.execute(query).scalar()
-
-    # ---- small shared queries ---------------------------------------------------------------
+    def last_closed(self, conn: Connection, *, lock: str | None = None) -> int | None:
+        """The number of the last closed epoch (:func:`~livepool.ledger.queries.last_closed`)."""
+        return queries.last_closed(conn, lock=lock)
 
     def count(self, table: Table) -> int:
         """Rows in ``table`` (tests, CLI summaries)."""
-        from sqlalchemy import func
-
         with self.read() as conn:
-            return int(conn.execute(select(func.count()).select_from(table)).scalar() or 0)
+            return queries.count(conn, table)
 
     def receipt(self, receipt_id: str) -> dict[str, Any] | None:
         """One stored receipt row as a dict, or ``None``."""
         with self.read() as conn:
-            row = conn.execute(select(receipts).where(receipts.c.id == receipt_id)).first()
-            return dict(row._mapping) if row else None
+            return queries.receipt_row(conn, receipt_id)
 
     def epoch_rows(self) -> list[dict[str, Any]]:
         """Every known epoch (open or closed), by number, without the statement text."""
-        cols = [c for c in epochs.c if c.name not in ("statement", "settings")]
         with self.read() as conn:
-            return [dict(r._mapping) for r in conn.execute(select(*cols).order_by(epochs.c.number))]
+            return queries.epoch_rows(conn)
 
     def record_push(
         self,
@@ -632,34 +223,17 @@ class Ledger:
             "pushed_at": int(time.time()) if pushed_at is None else pushed_at,
         }
         with self.transaction() as conn:
-            old = conn.execute(
-                select(push_batches).where(push_batches.c.batch_id == batch_id)
-            ).first()
-            if old is not None:
-                same = all(old._mapping[k] == row[k] for k in row if k != "pushed_at")
-                if not same:
-                    raise LedgerError(f"push batch {batch_id}: recorded before with other content")
-                return False
-            conn.execute(push_batches.insert().values(**row))
-            return True
-
-    # ---- chain actions and payout settings ----------------------------------------------
+            return queries.record_push(conn, row)
 
     def chain_action(self, kind: str, key: str) -> dict[str, Any] | None:
         """The recorded state of one chain action, or ``None``."""
-        c = chain_actions.c
         with self.read() as conn:
-            row = conn.execute(select(chain_actions).where(c.kind == kind, c.key == key)).first()
-            return dict(row._mapping) if row else None
+            return queries.get_chain_action(conn, kind, key)
 
     def chain_actions(self, kind: str, *, state: str | None = None) -> list[dict[str, Any]]:
         """Every recorded action of ``kind`` (optionally in ``state``), oldest first."""
-        c = chain_actions.c
-        query = select(chain_actions).where(c.kind == kind)
-        if state is not None:
-            query = query.where(c.state == state)
         with self.read() as conn:
-            return [dict(r._mapping) for r in conn.execute(query.order_by(c.updated_at, c.key))]
+            return queries.list_chain_actions(conn, kind, state=state)
 
     def set_chain_action(
         self,
@@ -673,83 +247,47 @@ class Ledger:
         note: str | None = None,
     ) -> None:
         """Write an action's new state (one transaction). A confirmed action stays so."""
-        if state not in CHAIN_ACTION_STATES:
-            raise LedgerError(f"chain action state must be one of {CHAIN_ACTION_STATES}")
-        c = chain_actions.c
-        values: dict[str, Any] = {"state": state, "updated_at": int(time.time())}
-        if tx_hash is not None:
-            values["tx_hash"] = tx_hash
-        if block is not None:
-            values["block"] = block
-        if payload is not None:
-            values["payload"] = json.dumps(payload, sort_keys=True)
-        if note is not None:
-            values["note"] = note
+        given = {
+            "tx_hash": tx_hash,
+            "block": block,
+            "payload": None if payload is None else json.dumps(payload, sort_keys=True),
+            "note": note,
+        }
+        values = {k: v for k, v in given.items() if v is not None}
         with self.transaction() as conn:
-            old = conn.execute(select(c.state).where(c.kind == kind, c.key == key)).scalar()
-            if old is None:
-                conn.execute(chain_actions.insert().values(kind=kind, key=key, **values))
-            elif old == "confirmed" and state != "confirmed":
-                raise LedgerError(f"{kind} {key}: already confirmed, cannot become {state}")
-            else:
-                conn.execute(
-                    chain_actions.update().where(c.kind == kind, c.key == key).values(**values)
-                )
+            queries.set_chain_action(conn, kind, key, state, values)
 
     def set_payout(self, address: str, mode: str, threshold: int = 0) -> None:
         """Record a miner's payout choice (``push`` with a threshold in wei, or ``claim``)."""
-        if mode not in PAYOUT_MODES:
-            raise LedgerError(f"payout mode must be one of {PAYOUT_MODES}, got {mode!r}")
-        if threshold < 0:
-            raise LedgerError(f"payout threshold must be ≥ 0 wei, got {threshold}")
-        row = {"mode": mode, "threshold": threshold, "updated_at": int(time.time())}
         with self.transaction() as conn:
-            updated = conn.execute(
-                payout_settings.update().where(payout_settings.c.address == address).values(**row)
-            ).rowcount
-            if not updated:
-                conn.execute(payout_settings.insert().values(address=address, **row))
+            queries.set_payout(conn, address, mode, threshold)
 
     def payout_settings(self) -> list[dict[str, Any]]:
         """Every miner's payout choice, by address."""
         with self.read() as conn:
-            rows = conn.execute(select(payout_settings).order_by(payout_settings.c.address))
-            return [dict(r._mapping) for r in rows]
+            return queries.list_payout_settings(conn)
 
-    def update_node(
-        self,
-        conn: Connection,
-        *,
-        address: str,
-        node: str,
-        status: str,
-        event_name: str,
-        seen_at: int,
-        region: str | None = None,
-        detail: str | None = None,
-    ) -> None:
-        """Upsert a rig's status; an older event than the stored one changes nothing."""
-        key = (nodes.c.address == address) & (nodes.c.node == node)
-        old = conn.execute(select(nodes.c.last_seen).where(key)).scalar()
-        values = {
-            "status": status,
-            "last_event": event_name,
-            "last_seen": seen_at,
-            "region": region,
-            "detail": detail,
-        }
-        if old is None:
-            conn.execute(nodes.insert().values(address=address, node=node, **values))
-        elif seen_at >= old:
-            conn.execute(nodes.update().where(key).values(**values))
+    def update_nodes(self, updates: Sequence[dict[str, Any]]) -> None:
+        """Apply rig status updates (:func:`~livepool.ledger.queries.update_node`'s
+        keyword arguments) in one transaction."""
+        with self.transaction() as conn:
+            for update in updates:
+                queries.update_node(conn, **update)
 
     def node_rows(self, address: str | None = None) -> list[dict[str, Any]]:
         """Rigs and their status, optionally for one miner."""
-        query = select(nodes).order_by(nodes.c.address, nodes.c.node)
-        if address is not None:
-            query = query.where(nodes.c.address == address)
         with self.read() as conn:
-            return [dict(r._mapping) for r in conn.execute(query)]
+            return queries.list_nodes(conn, address)
+
+    def cursor(self, key: str) -> str | None:
+        """A stored cursor (e.g. ``poll:<url>``: the last successful poll), or ``None``."""
+        with self.read() as conn:
+            return queries.get_meta(conn, key)
+
+    def set_cursor(self, key: str, value: str) -> None:
+        """Store a cursor (one transaction)."""
+        with self.transaction() as conn:
+            queries.set_meta(conn, key, value)
 
 
 def _first_line(exc: BaseException) -> str:

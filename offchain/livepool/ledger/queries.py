@@ -1,0 +1,626 @@
+"""Every query the rest of the package runs, by name; each takes the caller's connection.
+
+The caller (:class:`~livepool.ledger.Ledger`'s own methods, :mod:`livepool.epochs`,
+:mod:`livepool.ingest`, :mod:`livepool.openpool`) owns the transaction, so several
+queries make one state change. Grouped by who needs them: meta and the epoch lock, pool
+configuration, the close of an epoch, ingest, rigs, pushes, chain actions and payouts.
+
+The epoch lock: the ``meta`` row ``last_closed``. Ingest reads it ``FOR SHARE`` (to
+credit late receipts to the open epoch), a close updates it ``FOR UPDATE``; on SQLite
+the single writer gives the same guarantee.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Final
+
+import psycopg
+from sqlalchemy import Connection, Table, func, select
+
+from livepool.accounting import EpochResult, MinerBalance
+from livepool.config import PoolConfig
+from livepool.errors import LedgerError
+from livepool.ledger.schema import (
+    CHAIN_ACTION_STATES,
+    PAYOUT_MODES,
+    balances,
+    chain_actions,
+    commission_changes,
+    epochs_table,
+    meta,
+    nodes,
+    payout_settings,
+    push_batches,
+    receipts,
+    verdicts,
+)
+
+__all__ = [
+    "RECEIPT_COLUMNS",
+    "TallyKey",
+    "charge_pushes",
+    "charged_receipts",
+    "count",
+    "ensure_open_epochs",
+    "epoch_row",
+    "epoch_rows",
+    "first_open_epoch",
+    "get_chain_action",
+    "get_meta",
+    "has_receipts",
+    "insert_balances",
+    "insert_verdicts",
+    "last_closed",
+    "list_chain_actions",
+    "list_nodes",
+    "list_payout_settings",
+    "previous_balances",
+    "read_config",
+    "receipt_digests",
+    "receipt_paying",
+    "receipt_row",
+    "record_commission",
+    "record_push",
+    "save_closed_epoch",
+    "set_chain_action",
+    "set_meta",
+    "set_payout",
+    "store_receipts",
+    "tally_groups",
+    "update_node",
+    "verdict_digests",
+    "verdict_targets",
+    "write_config",
+]
+
+# --- meta and the epoch lock -------------------------------------------------------------
+
+
+def get_meta(conn: Connection, key: str, *, lock: str | None = None) -> str | None:
+    """The ``meta`` value for ``key``; ``lock`` = ``"share"`` or ``"update"`` locks it
+    (PostgreSQL; SQLite's single writer makes it moot)."""
+    query = select(meta.c.value).where(meta.c.key == key)
+    if lock == "share":
+        query = query.with_for_update(read=True)
+    elif lock == "update":
+        query = query.with_for_update()
+    return conn.execute(query).scalar()
+
+
+def set_meta(conn: Connection, key: str, value: str) -> None:
+    """Insert or replace the ``meta`` value for ``key``."""
+    updated = conn.execute(meta.update().where(meta.c.key == key).values(value=value))
+    if not updated.rowcount:
+        conn.execute(meta.insert().values(key=key, value=value))
+
+
+def last_closed(conn: Connection, *, lock: str | None = None) -> int | None:
+    """The number of the last closed epoch, ``None`` before the first close."""
+    value = get_meta(conn, "last_closed", lock=lock)
+    if value is None and lock is not None:
+        # Make the lock row exist, so the next reader has something to lock.
+        _ensure_lock_row(conn)
+        value = get_meta(conn, "last_closed", lock=lock)
+    return None if value in (None, "") else int(value)
+
+
+def _ensure_lock_row(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        conn.execute(pg_insert(meta).values(key="last_closed", value="").on_conflict_do_nothing())
+    else:
+        conn.exec_driver_sql("INSERT OR IGNORE INTO meta (key, value) VALUES ('last_closed', '')")
+
+
+# --- pool configuration --------------------------------------------------------------------
+
+
+def read_config(conn: Connection) -> PoolConfig:
+    """The stored pool configuration with its commission history (defaults before
+    anything was configured)."""
+    value = get_meta(conn, "config")
+    stored = json.loads(value) if value else {}
+    t = commission_changes
+    rows = conn.execute(
+        select(t.c.effective_epoch, t.c.commission_bps).order_by(t.c.effective_epoch)
+    )
+    history = tuple((int(e), int(b)) for e, b in rows)
+    return PoolConfig.make(**stored, commission=history)
+
+
+def write_config(conn: Connection, config: PoolConfig) -> None:
+    """Store ``config`` (its commission history is written by :func:`record_commission`)."""
+    set_meta(conn, "config", json.dumps(config.stored(), sort_keys=True))
+
+
+def record_commission(conn: Connection, effective: int, bps: int, now: int) -> None:
+    """Commission ``bps`` from epoch ``effective`` on; a second change for the same epoch
+    (not yet in force) replaces the first."""
+    t = commission_changes
+    where = t.c.effective_epoch == effective
+    values = {"commission_bps": bps, "changed_at": now}
+    if conn.execute(select(t.c.commission_bps).where(where)).scalar() is None:
+        conn.execute(t.insert().values(effective_epoch=effective, **values))
+    else:
+        conn.execute(t.update().where(where).values(**values))
+
+
+def has_receipts(conn: Connection) -> bool:
+    """Whether any receipt is stored."""
+    return conn.execute(select(receipts.c.id).limit(1)).first() is not None
+
+
+def receipt_paying(conn: Connection, address: str) -> str | None:
+    """The id of some receipt that pays ``address``, or ``None``."""
+    query = select(receipts.c.id).where(receipts.c.transcoder == address).limit(1)
+    return conn.execute(query).scalar()
+
+
+# --- closing an epoch ------------------------------------------------------------------------
+
+#: ``(miner, price_per_unit, pixels_per_unit, status, flagged)``: a group of like segments.
+TallyKey = tuple[str, int, int, str, bool]
+
+_FLAGGED: Final = receipts.c.flagged.isnot(None)
+#: One receipt's facts, as the per-row queries of the close read them.
+_SEGMENT: Final = (
+    receipts.c.transcoder,
+    receipts.c.price_per_unit,
+    receipts.c.pixels_per_unit,
+    receipts.c.status,
+    _FLAGGED,
+    receipts.c.pixels_encoded,
+    receipts.c.pixels_decoded,
+)
+
+
+def first_open_epoch(conn: Connection) -> int | None:
+    """The lowest epoch with anything credited or charged (before the first close)."""
+    r = conn.execute(select(func.min(receipts.c.credited_epoch))).scalar()
+    v = conn.execute(select(func.min(verdicts.c.charged_epoch))).scalar()
+    found = [int(x) for x in (r, v) if x is not None]
+    return min(found) if found else None
+
+
+def epoch_row(conn: Connection, number: int) -> Any:
+    """The ``epochs`` row of ``number`` (statement included), or ``None``."""
+    return conn.execute(select(epochs_table).where(epochs_table.c.number == number)).first()
+
+
+def epoch_rows(conn: Connection) -> list[dict[str, Any]]:
+    """Every known epoch (open or closed), by number, without the statement text."""
+    cols = [c for c in epochs_table.c if c.name not in ("statement", "settings")]
+    rows = conn.execute(select(*cols).order_by(epochs_table.c.number))
+    return [dict(r._mapping) for r in rows]
+
+
+def tally_groups(conn: Connection, number: int) -> dict[TallyKey, list[int]]:
+    """The receipts credited to ``number``, summed per :data:`TallyKey`:
+    ``[Σ pixels_encoded, Σ pixels_decoded, segments]`` (value is linear in pixels)."""
+    r = receipts
+    query = (
+        select(*_SEGMENT[:5], func.sum(r.c.pixels_encoded), func.sum(r.c.pixels_decoded))
+        .add_columns(func.count())
+        .where(r.c.credited_epoch == number)
+        .group_by(*_SEGMENT[:4], _FLAGGED)
+    )
+    groups: dict[TallyKey, list[int]] = {}
+    try:
+        with conn.begin_nested():
+            for t, price, ppu, status, flag, enc, dec, n in conn.execute(query):
+                groups[(t, int(price), int(ppu), status, bool(flag))] = [int(enc), int(dec), int(n)]
+        return groups
+    except Exception as exc:  # SQLite's 64-bit SUM overflowed: sum in Python instead
+        if conn.dialect.name != "sqlite" or "overflow" not in str(exc).lower():
+            raise
+    groups.clear()
+    rows = conn.execute(select(*_SEGMENT).where(r.c.credited_epoch == number))
+    for t, price, ppu, status, flag, enc, dec in rows:
+        acc = groups.setdefault((t, int(price), int(ppu), status, bool(flag)), [0, 0, 0])
+        acc[0] += enc
+        acc[1] += dec
+        acc[2] += 1
+    return groups
+
+
+def charged_receipts(conn: Connection, number: int) -> Iterator[tuple[Any, ...]]:
+    """The receipts of the verdicts charged in ``number``: their :data:`_SEGMENT` facts
+    and the epoch each was credited in."""
+    query = (
+        select(*_SEGMENT, receipts.c.credited_epoch)
+        .select_from(verdicts.join(receipts, receipts.c.id == verdicts.c.receipt_id))
+        .where(verdicts.c.charged_epoch == number)
+    )
+    for t, price, ppu, status, flag, enc, dec, credited in conn.execute(query):
+        yield t, int(price), int(ppu), status, bool(flag), int(enc), int(dec), int(credited)
+
+
+def previous_balances(conn: Connection, last: int | None) -> tuple[dict[str, MinerBalance], int]:
+    """Each miner's cumulative and debt after epoch ``last``, and the pool's cumulative."""
+    if last is None:
+        return {}, 0
+    b = balances
+    rows = conn.execute(
+        select(b.c.address, b.c.role, b.c.cumulative, b.c.debt).where(b.c.epoch == last)
+    )
+    previous: dict[str, MinerBalance] = {}
+    pool = 0
+    for address, role, cumulative, debt in rows:
+        if role == "pool":
+            pool = int(cumulative)
+        else:
+            previous[address] = MinerBalance(int(cumulative), int(debt))
+    return previous, pool
+
+
+def charge_pushes(conn: Connection, number: int) -> list[tuple[int, list[str]]]:
+    """The ``(gas cost, miners)`` of every push batch not yet charged, by batch id; marks
+    them charged in ``number``."""
+    p = push_batches
+    rows = conn.execute(
+        select(p.c.gas_cost, p.c.miners).where(p.c.charged_epoch.is_(None)).order_by(p.c.batch_id)
+    ).all()
+    if rows:
+        conn.execute(p.update().where(p.c.charged_epoch.is_(None)).values(charged_epoch=number))
+    return [(int(cost), json.loads(miners)) for cost, miners in rows]
+
+
+def receipt_digests(conn: Connection, number: int) -> Iterator[bytes]:
+    """The digests of the receipts credited to ``number``."""
+    query = select(receipts.c.digest).where(receipts.c.credited_epoch == number)
+    return (bytes(d) for (d,) in conn.execute(query))
+
+
+def verdict_digests(conn: Connection, number: int) -> Iterator[bytes]:
+    """The digests of the verdicts charged in ``number``."""
+    query = select(verdicts.c.digest).where(verdicts.c.charged_epoch == number)
+    return (bytes(d) for (d,) in conn.execute(query))
+
+
+def _balance_row(number: int, role: str, line: Any, **values: int) -> dict[str, Any]:
+    return {
+        "epoch": number,
+        "address": line.address,
+        "role": role,
+        "commission": line.commission,
+        "penalty": line.penalty,
+        "clawback": line.clawback,
+        "overhead": line.overhead,
+        "delta": line.delta,
+        "cumulative": line.cumulative,
+        **values,
+    }
+
+
+def insert_balances(conn: Connection, number: int, result: EpochResult) -> None:
+    """Write every miner's line and the pool's fee line of closed epoch ``number``."""
+    rows = [
+        _balance_row(
+            number,
+            "miner",
+            m,
+            segments=m.segments,
+            failed_segments=m.failed_segments,
+            charged_segments=m.charged_segments,
+            pixels=m.pixels,
+            pixels_decoded=m.pixels_decoded,
+            gross=m.gross,
+            debt_in=m.debt_in,
+            debt=m.debt_out,
+        )
+        for m in result.miners
+    ]
+    zero = dict.fromkeys(
+        ("segments", "failed_segments", "charged_segments", "pixels", "pixels_decoded"), 0
+    )
+    rows.append(_balance_row(number, "pool", result.pool, **zero, gross=0, debt_in=0, debt=0))
+    conn.execute(balances.insert(), rows)
+
+
+def save_closed_epoch(
+    conn: Connection, number: int, window: tuple[int, int], values: dict[str, Any]
+) -> None:
+    """Mark ``number`` closed with ``values`` (statement, root, …) and move the lock."""
+    table = epochs_table
+    if epoch_row(conn, number) is None:
+        start, end = window
+        conn.execute(table.insert().values(number=number, start=start, end=end, **values))
+    else:
+        conn.execute(table.update().where(table.c.number == number).values(**values))
+    set_meta(conn, "last_closed", str(number))
+
+
+# --- ingest ----------------------------------------------------------------------------------
+
+#: The order of a receipt row as :func:`store_receipts` takes it.
+RECEIPT_COLUMNS: Final = (
+    "id",
+    "orchestrator",
+    "transcoder",
+    "stream",
+    "seq",
+    "finished_at",
+    "duration_ms",
+    "latency_ms",
+    "pixels_decoded",
+    "pixels_encoded",
+    "price_per_unit",
+    "pixels_per_unit",
+    "status",
+    "node",
+    "region",
+    "broadcaster",
+    "round",
+    "profiles",
+    "renditions",
+    "flagged",
+    "digest",
+    # Known only inside the chunk's transaction (pool configuration, last closed epoch):
+    "epoch",
+    "credited_epoch",
+    "received_at",
+)
+_COLS: Final = ", ".join(RECEIPT_COLUMNS)
+_SQLITE_INSERT: Final = (
+    f"INSERT INTO receipts ({_COLS}) VALUES ({', '.join('?' * len(RECEIPT_COLUMNS))}) "
+    "ON CONFLICT (id) DO NOTHING"
+)
+_SQLITE_PARAMS: Final = 500  # ids per look-up query (well under SQLite's variable limit)
+
+
+def store_receipts(
+    conn: Connection, rows: list[tuple[Any, ...]], *, direct: bool = True
+) -> dict[str, bytes]:
+    """Insert receipt ``rows`` (in :data:`RECEIPT_COLUMNS` order); return ``{id: stored
+    digest}`` of those already there (not written).
+
+    SQLite: the driver's ``executemany`` with ``ON CONFLICT DO NOTHING``, redone without
+    the known ids when something was there. PostgreSQL: ``COPY`` (see
+    :func:`_store_postgres`; ``direct`` tries straight into ``receipts`` first).
+    """
+    if conn.dialect.name == "sqlite":
+        return _store_sqlite(conn, rows)
+    return _store_postgres(conn, rows, direct)
+
+
+def _existing_sqlite(dbapi: Any, ids: list[str]) -> dict[str, bytes]:
+    found: dict[str, bytes] = {}
+    cur = dbapi.cursor()
+    for start in range(0, len(ids), _SQLITE_PARAMS):
+        part = ids[start : start + _SQLITE_PARAMS]
+        marks = ",".join("?" * len(part))
+        cur.execute(f"SELECT id, digest FROM receipts WHERE id IN ({marks})", part)
+        found.update((i, bytes(d)) for i, d in cur.fetchall())
+    cur.close()
+    return found
+
+
+def _store_sqlite(conn: Connection, rows: list[tuple[Any, ...]]) -> dict[str, bytes]:
+    dbapi: Any = conn.connection.driver_connection
+    cur = dbapi.cursor()
+    cur.execute("SAVEPOINT livepool_ingest")
+    before = dbapi.total_changes
+    cur.executemany(_SQLITE_INSERT, rows)
+    if dbapi.total_changes - before == len(rows):
+        cur.execute("RELEASE livepool_ingest")
+        return {}
+    # Some ids were there already: redo the chunk knowing which (the rare path).
+    cur.execute("ROLLBACK TO livepool_ingest")
+    existing = _existing_sqlite(dbapi, [row[0] for row in rows])
+    cur.executemany(_SQLITE_INSERT, [row for row in rows if row[0] not in existing])
+    cur.execute("RELEASE livepool_ingest")
+    cur.close()
+    return existing
+
+
+def _store_postgres(
+    conn: Connection, rows: list[tuple[Any, ...]], direct: bool
+) -> dict[str, bytes]:
+    """``direct``: first try COPY straight into ``receipts`` in a savepoint (one pass over
+    the rows on the server); an id already stored aborts it with a unique violation, and
+    the chunk is redone by COPY into a temporary table and one ``INSERT … SELECT … ON
+    CONFLICT DO NOTHING RETURNING id``, which also says which ids were there."""
+    dbapi: Any = conn.connection.driver_connection
+    with dbapi.cursor() as cur:
+        if direct:
+            cur.execute("SAVEPOINT livepool_ingest")
+            try:
+                _copy(cur, "receipts", rows)
+            except psycopg.errors.UniqueViolation:
+                cur.execute("ROLLBACK TO SAVEPOINT livepool_ingest")
+            else:
+                cur.execute("RELEASE SAVEPOINT livepool_ingest")
+                return {}
+        cur.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS livepool_ingest_rx "
+            "(LIKE receipts INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+        cur.execute("TRUNCATE livepool_ingest_rx")
+        _copy(cur, "livepool_ingest_rx", rows)
+        cur.execute(
+            f"INSERT INTO receipts ({_COLS}) SELECT {_COLS} FROM livepool_ingest_rx "
+            "ON CONFLICT (id) DO NOTHING RETURNING id"
+        )
+        inserted = {r[0] for r in cur.fetchall()}
+        if len(inserted) == len(rows):
+            return {}
+        missing = [row[0] for row in rows if row[0] not in inserted]
+        cur.execute("SELECT id, digest FROM receipts WHERE id = ANY(%s)", (missing,))
+        return {i: bytes(d) for i, d in cur.fetchall()}
+
+
+def _copy(cur: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
+    with cur.copy(f"COPY {table} ({_COLS}) FROM STDIN") as copy:
+        write = copy.write_row
+        for row in rows:
+            write(row)
+
+
+def ensure_open_epochs(
+    conn: Connection, numbers: Iterable[int], genesis: int, epoch_seconds: int
+) -> None:
+    """Make an ``open`` row for each epoch of ``numbers`` that has none."""
+    wanted = sorted(set(numbers))
+    if not wanted:
+        return
+    t = epochs_table
+    known = set(conn.execute(select(t.c.number).where(t.c.number.in_(wanted))).scalars())
+    rows = [
+        {
+            "number": n,
+            "start": genesis + n * epoch_seconds,
+            "end": genesis + (n + 1) * epoch_seconds,
+            "state": "open",
+        }
+        for n in wanted
+        if n not in known
+    ]
+    if rows:
+        conn.execute(t.insert(), rows)
+
+
+def verdict_targets(conn: Connection, ids: Sequence[str]) -> dict[str, tuple[int, bytes | None]]:
+    """For each stored receipt of ``ids``: the epoch it is credited in and the digest of
+    its verdict (``None`` when it has none)."""
+    known: dict[str, tuple[int, bytes | None]] = {}
+    for start in range(0, len(ids), _SQLITE_PARAMS):
+        part = list(ids[start : start + _SQLITE_PARAMS])
+        query = (
+            select(receipts.c.id, receipts.c.credited_epoch, verdicts.c.digest)
+            .select_from(receipts.outerjoin(verdicts, verdicts.c.receipt_id == receipts.c.id))
+            .where(receipts.c.id.in_(part))
+        )
+        for rid, epoch, digest in conn.execute(query):
+            known[rid] = (int(epoch), bytes(digest) if digest is not None else None)
+    return known
+
+
+def insert_verdicts(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Store verdict rows (``receipt_id``, ``ok``, ``reason``, ``digest``, …)."""
+    conn.execute(verdicts.insert(), rows)
+
+
+# --- small reads -------------------------------------------------------------------------------
+
+
+def count(conn: Connection, table: Table) -> int:
+    """Rows in ``table``."""
+    return int(conn.execute(select(func.count()).select_from(table)).scalar() or 0)
+
+
+def receipt_row(conn: Connection, receipt_id: str) -> dict[str, Any] | None:
+    """One stored receipt row as a dict, or ``None``."""
+    row = conn.execute(select(receipts).where(receipts.c.id == receipt_id)).first()
+    return dict(row._mapping) if row else None
+
+
+# --- rigs ------------------------------------------------------------------------------------
+
+
+def update_node(
+    conn: Connection,
+    *,
+    address: str,
+    node: str,
+    status: str,
+    event_name: str,
+    seen_at: int,
+    region: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """Upsert a rig's status; an older event than the stored one changes nothing."""
+    key = (nodes.c.address == address) & (nodes.c.node == node)
+    old = conn.execute(select(nodes.c.last_seen).where(key)).scalar()
+    values = {
+        "status": status,
+        "last_event": event_name,
+        "last_seen": seen_at,
+        "region": region,
+        "detail": detail,
+    }
+    if old is None:
+        conn.execute(nodes.insert().values(address=address, node=node, **values))
+    elif seen_at >= old:
+        conn.execute(nodes.update().where(key).values(**values))
+
+
+def list_nodes(conn: Connection, address: str | None = None) -> list[dict[str, Any]]:
+    """Rigs and their status, optionally for one miner."""
+    query = select(nodes).order_by(nodes.c.address, nodes.c.node)
+    if address is not None:
+        query = query.where(nodes.c.address == address)
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+# --- pushes, chain actions, payout settings -------------------------------------------------
+
+
+def record_push(conn: Connection, row: dict[str, Any]) -> bool:
+    """Insert a push batch row; ``False`` when the same batch is there already, and
+    :class:`LedgerError` when the same id is there with other content."""
+    old = conn.execute(
+        select(push_batches).where(push_batches.c.batch_id == row["batch_id"])
+    ).first()
+    if old is not None:
+        if not all(old._mapping[k] == row[k] for k in row if k != "pushed_at"):
+            raise LedgerError(f"push batch {row['batch_id']}: recorded before with other content")
+        return False
+    conn.execute(push_batches.insert().values(**row))
+    return True
+
+
+def get_chain_action(conn: Connection, kind: str, key: str) -> dict[str, Any] | None:
+    """The recorded state of one chain action, or ``None``."""
+    c = chain_actions.c
+    row = conn.execute(select(chain_actions).where(c.kind == kind, c.key == key)).first()
+    return dict(row._mapping) if row else None
+
+
+def list_chain_actions(
+    conn: Connection, kind: str, *, state: str | None = None
+) -> list[dict[str, Any]]:
+    """Every recorded action of ``kind`` (optionally in ``state``), oldest first."""
+    c = chain_actions.c
+    query = select(chain_actions).where(c.kind == kind)
+    if state is not None:
+        query = query.where(c.state == state)
+    return [dict(r._mapping) for r in conn.execute(query.order_by(c.updated_at, c.key))]
+
+
+def set_chain_action(
+    conn: Connection, kind: str, key: str, state: str, values: dict[str, Any]
+) -> None:
+    """Write an action's new ``state`` and ``values``; a confirmed action stays so."""
+    if state not in CHAIN_ACTION_STATES:
+        raise LedgerError(f"chain action state must be one of {CHAIN_ACTION_STATES}")
+    c = chain_actions.c
+    values = {**values, "state": state, "updated_at": int(time.time())}
+    old = conn.execute(select(c.state).where(c.kind == kind, c.key == key)).scalar()
+    if old is None:
+        conn.execute(chain_actions.insert().values(kind=kind, key=key, **values))
+    elif old == "confirmed" and state != "confirmed":
+        raise LedgerError(f"{kind} {key}: already confirmed, cannot become {state}")
+    else:
+        conn.execute(chain_actions.update().where(c.kind == kind, c.key == key).values(**values))
+
+
+def set_payout(conn: Connection, address: str, mode: str, threshold: int) -> None:
+    """Record a miner's payout choice (``push`` with a threshold in wei, or ``claim``)."""
+    if mode not in PAYOUT_MODES:
+        raise LedgerError(f"payout mode must be one of {PAYOUT_MODES}, got {mode!r}")
+    if threshold < 0:
+        raise LedgerError(f"payout threshold must be ≥ 0 wei, got {threshold}")
+    row = {"mode": mode, "threshold": threshold, "updated_at": int(time.time())}
+    where = payout_settings.c.address == address
+    if not conn.execute(payout_settings.update().where(where).values(**row)).rowcount:
+        conn.execute(payout_settings.insert().values(address=address, **row))
+
+
+def list_payout_settings(conn: Connection) -> list[dict[str, Any]]:
+    """Every miner's payout choice, by address."""
+    rows = conn.execute(select(payout_settings).order_by(payout_settings.c.address))
+    return [dict(r._mapping) for r in rows]
