@@ -51,28 +51,26 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Final
+from types import MappingProxyType
+from typing import Any, Final
 
 from livepool.errors import ValidationError
 from livepool.hashing import checksum_address
-from livepool.receipts import plausibility
-
-if TYPE_CHECKING:
-    from livepool.receipts import Receipt
 
 __all__ = [
     "BPS_DENOMINATOR",
     "EpochResult",
     "EpochTally",
     "MinerBalance",
+    "MinerLine",
     "MinerRow",
     "PoolRow",
     "PoolSettings",
     "Totals",
     "commission_in_force",
+    "miner_line",
     "parse_fraction",
     "settle_epoch",
-    "settle_receipts",
     "split_overhead",
 ]
 
@@ -181,14 +179,6 @@ class PoolSettings:
             "penalty_multiplier": _fraction_text(self.penalty_multiplier),
             "settle_seconds": self.settle_seconds,
         }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> PoolSettings:
-        """Inverse of :meth:`to_json`; unknown or missing keys are refused."""
-        expected = set(cls.__dataclass_fields__)
-        if set(data) != expected:
-            raise ValidationError(f"settings: expected keys {sorted(expected)}, got {sorted(data)}")
-        return cls(**data)
 
 
 def commission_in_force(epoch: int, changes: Iterable[tuple[int, int]]) -> int:
@@ -306,26 +296,6 @@ class EpochTally:
             segments,
         )
 
-    def credit_rows(self, rows: Iterable[tuple[str, int, int, int, int]]) -> None:
-        """Credit many ``(transcoder, pixels_encoded, pixels_decoded, price, ppu)`` rows.
-
-        The fast path for the ledger streaming rows out of the database: one segment
-        per row, no per-row method call. Inputs come from validated receipts and are
-        not re-checked here.
-        """
-        table = self._credited
-        get = table.get
-        for transcoder, enc, dec, price, ppu in rows:
-            acc = get((transcoder, ppu))
-            if acc is None:
-                table[(transcoder, ppu)] = [enc * price, dec * price, enc, dec, 1]
-            else:
-                acc[0] += enc * price
-                acc[1] += dec * price
-                acc[2] += enc
-                acc[3] += dec
-                acc[4] += 1
-
     def charge(
         self,
         transcoder: str,
@@ -352,47 +322,26 @@ class EpochTally:
         """Count ``status = failed`` segments: they earn nothing and cost nothing."""
         self._failed[transcoder] = self._failed.get(transcoder, 0) + segments
 
-    def add_receipt(self, receipt: Receipt, *, failed_verification: bool = False) -> str:
-        """Account one receipt credited to this epoch; return what became of it.
+    @property
+    def credited(self) -> Mapping[tuple[str, int], Sequence[int]]:
+        """Credited work per ``(miner, pixels_per_unit)``:
+        ``[Σ enc·price, Σ dec·price, Σ enc, Σ dec, segments]``."""
+        return MappingProxyType(self._credited)
 
-        ``"failed"`` (status failed: nothing), ``"charged"`` (failed verification —
-        a verdict known at close — or implausible: penalised, not credited), else
-        ``"credited"``.
-        """
-        if receipt.status == "failed":
-            self.fail(receipt.transcoder)
-            return "failed"
-        args = (
-            receipt.transcoder,
-            receipt.pixels_encoded,
-            receipt.pixels_decoded,
-            receipt.price_per_unit,
-            receipt.pixels_per_unit,
-        )
-        if failed_verification or plausibility(receipt) is not None:
-            self.charge(*args)
-            return "charged"
-        self.credit(*args)
-        return "credited"
+    @property
+    def charged(self) -> Mapping[tuple[str, int], Sequence[int]]:
+        """Charged (penalised) work, in the shape of :attr:`credited`."""
+        return MappingProxyType(self._charged)
 
-    def add_late_verdict(self, receipt: Receipt) -> str:
-        """Charge a verdict on ``receipt``, which was accounted in an already closed epoch.
+    @property
+    def clawed_back(self) -> Mapping[tuple[str, int], Sequence[int]]:
+        """Work paid in a closed epoch and taken back now, in the shape of :attr:`credited`."""
+        return MappingProxyType(self._clawed)
 
-        If that epoch credited it, it is charged with clawback (``"clawed back"``);
-        failed or implausible receipts were never paid (and the latter already
-        charged), so nothing happens (``"ignored"``).
-        """
-        if receipt.status == "failed" or plausibility(receipt) is not None:
-            return "ignored"
-        self.charge(
-            receipt.transcoder,
-            receipt.pixels_encoded,
-            receipt.pixels_decoded,
-            receipt.price_per_unit,
-            receipt.pixels_per_unit,
-            clawback=True,
-        )
-        return "clawed back"
+    @property
+    def failed(self) -> Mapping[str, int]:
+        """``status = failed`` segments per miner."""
+        return MappingProxyType(self._failed)
 
     def miners(self) -> set[str]:
         """Every miner with anything in this tally."""
@@ -512,7 +461,7 @@ class EpochResult:
         return leaves
 
 
-def _value(table: Mapping[tuple[str, int], _Acc], weight: Fraction) -> dict[str, Fraction]:
+def _value(table: Mapping[tuple[str, int], Sequence[int]], weight: Fraction) -> dict[str, Fraction]:
     """Exact Σ value per miner: Σ over ppu of (E + w * D) / ppu."""
     wn, wd = weight.numerator, weight.denominator
     out: dict[str, Fraction] = {}
@@ -523,7 +472,7 @@ def _value(table: Mapping[tuple[str, int], _Acc], weight: Fraction) -> dict[str,
     return out
 
 
-def _counts(table: Mapping[tuple[str, int], _Acc]) -> dict[str, tuple[int, int, int]]:
+def _counts(table: Mapping[tuple[str, int], Sequence[int]]) -> dict[str, tuple[int, int, int]]:
     """Per miner: (segments, Σ enc, Σ dec)."""
     out: dict[str, tuple[int, int, int]] = {}
     for (miner, _), acc in table.items():
@@ -538,6 +487,50 @@ def _nonneg(mapping: Mapping[str, Any], name: str) -> None:
         for v in items:
             if type(v) is not int or v < 0:
                 raise ValidationError(f"{name}[{address}]: must be an integer ≥ 0, got {v!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class MinerLine:
+    """What one miner's epoch comes to, from its gross and its charges (wei)."""
+
+    commission: int
+    penalty: int
+    clawback: int
+    delta: int
+    debt_out: int
+
+
+def miner_line(
+    settings: PoolSettings,
+    gross: int,
+    penalty_base: Fraction,
+    clawback_base: Fraction,
+    overhead: int,
+    debt_in: int,
+) -> MinerLine:
+    """The per-miner formula (module docstring): commission, penalty and clawback, then
+    ``delta`` or, when the charges exceed the gross, the debt carried out.
+
+    The one copy: :func:`settle_epoch` computes with it and the auditor
+    (:func:`livepool.audit.check_statement`) checks a statement's figures with it.
+    """
+    commission = gross * settings.commission_bps // BPS_DENOMINATOR
+    penalty = int(penalty_base * settings.penalty_multiplier // 1)
+    clawback = int(clawback_base // 1)
+    raw = gross - commission - penalty - clawback - overhead - debt_in
+    return MinerLine(commission, penalty, clawback, max(raw, 0), max(-raw, 0))
+
+
+def _check_miners(miners: set[str], fee_address: str) -> None:
+    for address in miners:
+        try:
+            ok = checksum_address(address) == address
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValidationError(f"miner: not a checksummed address: {address!r:.60}")
+    if fee_address in miners:
+        raise ValidationError(f"fee address {fee_address} is also a miner")
 
 
 def settle_epoch(
@@ -563,67 +556,79 @@ def settle_epoch(
     _nonneg(previous, "previous")
     if type(pool_cumulative) is not int or pool_cumulative < 0:
         raise ValidationError(f"pool_cumulative: must be an integer ≥ 0, got {pool_cumulative!r}")
-
-    weight = settings.decode_weight
-    multiplier = settings.penalty_multiplier
-    bps = settings.commission_bps
-    earned = _value(tally._credited, weight)
-    charged = _value(tally._charged, weight)
-    clawed = _value(tally._clawed, weight)
-    credited_counts = _counts(tally._credited)
-    charged_counts = _counts(tally._charged)
-
     miners = tally.miners() | set(overhead)
     miners.update(a for a, b in previous.items() if b.cumulative or b.debt)
-    for address in miners:
-        try:
-            ok = checksum_address(address) == address
-        except ValueError:
-            ok = False
-        if not ok:
-            raise ValidationError(f"miner: not a checksummed address: {address!r:.60}")
-    if settings.fee_address in miners:
-        raise ValidationError(f"fee address {settings.fee_address} is also a miner")
+    _check_miners(miners, settings.fee_address)
 
+    weight = settings.decode_weight
+    earned = _value(tally.credited, weight)
+    charged = _value(tally.charged, weight)
+    clawed = _value(tally.clawed_back, weight)
+    credited_counts = _counts(tally.credited)
+    charged_counts = _counts(tally.charged)
     zero = Fraction(0)
     empty = MinerBalance()
-    rows: list[MinerRow] = []
-    collected = 0
-    for address in sorted(miners, key=str.lower):
-        before = previous.get(address, empty)
-        segments, pixels, pixels_decoded = credited_counts.get(address, (0, 0, 0))
-        gross = int(earned.get(address, 0) // 1)  # floor, once
-        commission = gross * bps // BPS_DENOMINATOR
-        penalty_base = charged.get(address, zero)
-        penalty = int(penalty_base * multiplier // 1)
-        clawback_base = clawed.get(address, zero)
-        clawback = int(clawback_base // 1)
-        charge = overhead.get(address, 0)
-        raw = gross - commission - penalty - clawback - charge - before.debt
-        delta, debt_out = (raw, 0) if raw >= 0 else (0, -raw)
-        collected += gross - delta
-        rows.append(
-            MinerRow(
-                address=address,
-                segments=segments,
-                failed_segments=tally._failed.get(address, 0),
-                charged_segments=charged_counts.get(address, (0, 0, 0))[0],
-                pixels=pixels,
-                pixels_decoded=pixels_decoded,
-                gross=gross,
-                commission=commission,
-                penalty_base=penalty_base,
-                penalty=penalty,
-                clawback_base=clawback_base,
-                clawback=clawback,
-                overhead=charge,
-                debt_in=before.debt,
-                debt_out=debt_out,
-                delta=delta,
-                cumulative=before.cumulative + delta,
-            )
+    rows = [
+        _miner_row(
+            settings,
+            address,
+            gross=int(earned.get(address, 0) // 1),  # floor, once
+            penalty_base=charged.get(address, zero),
+            clawback_base=clawed.get(address, zero),
+            overhead=overhead.get(address, 0),
+            before=previous.get(address, empty),
+            counts=(
+                *credited_counts.get(address, (0, 0, 0)),
+                tally.failed.get(address, 0),
+                charged_counts.get(address, (0, 0, 0))[0],
+            ),
         )
-    pool = PoolRow(
+        for address in sorted(miners, key=str.lower)
+    ]
+    pool = _pool_row(settings, rows, pool_cumulative)
+    return EpochResult(settings=settings, miners=tuple(rows), pool=pool)
+
+
+def _miner_row(
+    settings: PoolSettings,
+    address: str,
+    *,
+    gross: int,
+    penalty_base: Fraction,
+    clawback_base: Fraction,
+    overhead: int,
+    before: MinerBalance,
+    counts: tuple[int, int, int, int, int],
+) -> MinerRow:
+    """One miner's statement line; ``counts``: segments credited, Σ encoded, Σ decoded,
+    failed segments, charged segments."""
+    line = miner_line(settings, gross, penalty_base, clawback_base, overhead, before.debt)
+    segments, pixels, pixels_decoded, failed, charged = counts
+    return MinerRow(
+        address=address,
+        segments=segments,
+        failed_segments=failed,
+        charged_segments=charged,
+        pixels=pixels,
+        pixels_decoded=pixels_decoded,
+        gross=gross,
+        commission=line.commission,
+        penalty_base=penalty_base,
+        penalty=line.penalty,
+        clawback_base=clawback_base,
+        clawback=line.clawback,
+        overhead=overhead,
+        debt_in=before.debt,
+        debt_out=line.debt_out,
+        delta=line.delta,
+        cumulative=before.cumulative + line.delta,
+    )
+
+
+def _pool_row(settings: PoolSettings, rows: Sequence[MinerRow], pool_cumulative: int) -> PoolRow:
+    """The fee leaf: what the miners' lines levied, and all it collected."""
+    collected = sum(r.gross - r.delta for r in rows)
+    return PoolRow(
         address=settings.fee_address,
         commission=sum(r.commission for r in rows),
         penalty=sum(r.penalty for r in rows),
@@ -631,35 +636,4 @@ def settle_epoch(
         overhead=sum(r.overhead for r in rows),
         delta=collected,
         cumulative=pool_cumulative + collected,
-    )
-    return EpochResult(settings=settings, miners=tuple(rows), pool=pool)
-
-
-def settle_receipts(
-    settings: PoolSettings,
-    receipts: Iterable[Receipt],
-    *,
-    failed_ids: Iterable[str] = (),
-    late_failed: Iterable[Receipt] = (),
-    overhead: Mapping[str, int] | None = None,
-    previous: Mapping[str, MinerBalance] | None = None,
-    pool_cumulative: int = 0,
-) -> EpochResult:
-    """Convenience: tally ``receipts`` (those credited to the epoch) and settle.
-
-    ``failed_ids``: ids among ``receipts`` with a failed verdict known at close.
-    ``late_failed``: receipts of already closed epochs whose verdict is charged now.
-    """
-    failed = frozenset(failed_ids)
-    tally = EpochTally()
-    for receipt in receipts:
-        tally.add_receipt(receipt, failed_verification=receipt.id in failed)
-    for receipt in late_failed:
-        tally.add_late_verdict(receipt)
-    return settle_epoch(
-        settings,
-        tally,
-        overhead=overhead,
-        previous=previous,
-        pool_cumulative=pool_cumulative,
     )

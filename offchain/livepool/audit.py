@@ -6,7 +6,7 @@ published statement bytes, and returns an :class:`AuditReport`; the `verify` scr
 
 For every statement published (consecutive epochs are checked against each other):
 the statement is canonical; every derived figure follows from its aggregates and the
-settings in force (:func:`livepool.statement.check_statement`: commission, penalty,
+settings in force (:func:`check_statement`: commission, penalty,
 clawback, debt, delta, cumulative = previous + delta, the totals, the Merkle root rebuilt
 from the leaves). For every root proposed on-chain (accepted or still pending):
 keccak256 of the published bytes = the on-chain ``data_hash``; the statement's root and
@@ -19,12 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
+from livepool.accounting import PoolSettings, miner_line
 from livepool.errors import LivepoolError
 from livepool.hashing import keccak256
-from livepool.statement import Statement, canonical_bytes, check_statement, load_statement
+from livepool.merkle import MerkleTree
+from livepool.statement import MinerEntry, Statement, canonical_bytes, load_statement
 
-__all__ = ["AuditReport", "RootEvent", "audit"]
+__all__ = ["AuditReport", "RootEvent", "audit", "check_statement"]
 
 
 @dataclass(frozen=True)
@@ -177,3 +180,129 @@ def _check_roots(
         for account, cumulative in leaves.items():
             if cumulative >= best.get(account, (0, 0))[0]:
                 best[account] = (cumulative, event.epoch)
+
+
+# --- one statement ---------------------------------------------------------------------------
+
+
+def check_statement(statement: Statement, previous: Statement | None = None) -> list[str]:
+    """Recompute every derived figure; return the discrepancies (empty: consistent).
+
+    Checked: the window follows from the settings; per miner, commission, penalty,
+    clawback, delta and debt follow from gross, the bases, overhead and debt_in; the
+    pool's levied sums and collected delta; the totals; ``total`` = Σ cumulative; the
+    Merkle root. With ``previous`` (the statement of the epoch before) also continuity:
+    consecutive epochs, the same fee address, ``debt_in`` = previous ``debt_out``,
+    cumulative = previous cumulative + delta (so it never decreases), and no miner with a
+    balance or debt dropped. Gross itself follows from the receipts, which the
+    ``receipts`` digest pins; checking it needs the receipts.
+
+    The per-miner figures are checked with the accountant's formula
+    (:func:`livepool.accounting.miner_line`), not a second copy of it: the audit asks
+    whether the published figures follow from the published inputs and settings.
+    """
+    try:
+        settings = statement.settings.to_settings()
+    except LivepoolError as exc:
+        return [f"settings: {exc}"]
+    problems = _check_window(statement, settings)
+    problems += _check_continuity(statement, previous)
+    problems += _check_miners(statement, previous, settings)
+    problems += _check_totals(statement, previous)
+    problems += _check_root(statement)
+    return problems
+
+
+def _check_window(s: Statement, settings: PoolSettings) -> list[str]:
+    problems = []
+    start, end = settings.window(s.epoch)
+    if (s.window.start, s.window.end) != (start, end):
+        problems.append(
+            f"window: [{s.window.start}, {s.window.end}) but epoch {s.epoch} is [{start}, {end})"
+        )
+    if s.pool.address != settings.fee_address:
+        problems.append(f"pool.address {s.pool.address} is not the fee address")
+    return problems
+
+
+def _check_continuity(s: Statement, previous: Statement | None) -> list[str]:
+    if previous is None:
+        return []
+    problems = []
+    if s.epoch != previous.epoch + 1:
+        problems.append(f"epoch: {s.epoch} does not follow {previous.epoch}")
+    if previous.pool.address != s.pool.address:
+        problems.append(f"pool.address: changed from {previous.pool.address} to {s.pool.address}")
+    present = {m.address for m in s.miners}
+    for m in previous.miners:
+        if (m.cumulative or m.debt_out) and m.address not in present:
+            problems.append(f"miner {m.address}: dropped with cumulative {m.cumulative}")
+    return problems
+
+
+def _check_miners(s: Statement, previous: Statement | None, settings: PoolSettings) -> list[str]:
+    problems = []
+    before_of: dict[str, MinerEntry] = {m.address: m for m in previous.miners} if previous else {}
+    for m in s.miners:
+        where = f"miner {m.address}"
+        if m.address == settings.fee_address:
+            problems.append(f"{where}: is the fee address")
+        if m.clawback_base > m.penalty_base:
+            problems.append(f"{where}: clawback_base exceeds penalty_base")
+        line = miner_line(settings, m.gross, m.penalty_base, m.clawback_base, m.overhead, m.debt_in)
+        expect = {
+            "commission": line.commission,
+            "penalty": line.penalty,
+            "clawback": line.clawback,
+            "delta": line.delta,
+            "debt_out": line.debt_out,
+        }
+        if previous is not None:
+            before = before_of.get(m.address)
+            expect["debt_in"] = before.debt_out if before else 0
+            expect["cumulative"] = (before.cumulative if before else 0) + line.delta
+        elif m.cumulative < m.delta:
+            problems.append(f"{where}: cumulative {m.cumulative} < delta {m.delta}")
+        for name, value in expect.items():
+            if getattr(m, name) != value:
+                problems.append(f"{where}: {name} is {getattr(m, name)}, expected {value}")
+    return problems
+
+
+_SUMMED: Final = ("clawback", "commission", "debt_in", "debt_out", "gross", "overhead", "penalty")
+
+
+def _check_totals(s: Statement, previous: Statement | None) -> list[str]:
+    problems = []
+    collected = sum(m.gross - m.delta for m in s.miners)
+    sums = {name: sum(getattr(m, name) for m in s.miners) for name in _SUMMED}
+    sums["miner_delta"] = sum(m.delta for m in s.miners)
+    sums["pool_delta"] = collected
+    for name, value in sums.items():
+        if getattr(s.totals, name) != value:
+            problems.append(f"totals.{name} is {getattr(s.totals, name)}, expected {value}")
+    for name in ("clawback", "commission", "overhead", "penalty"):
+        if getattr(s.pool, name) != sums[name]:
+            problems.append(f"pool.{name} is {getattr(s.pool, name)}, expected {sums[name]}")
+    if s.pool.delta != collected:
+        problems.append(f"pool.delta is {s.pool.delta}, expected {collected} (collected)")
+    if previous is not None:
+        expected = previous.pool.cumulative + collected
+        if s.pool.cumulative != expected:
+            problems.append(f"pool.cumulative is {s.pool.cumulative}, expected {expected}")
+    elif s.pool.cumulative < s.pool.delta:
+        problems.append(f"pool.cumulative {s.pool.cumulative} < delta {s.pool.delta}")
+    total = sum(m.cumulative for m in s.miners) + s.pool.cumulative
+    if s.total != total:
+        problems.append(f"total is {s.total}, expected {total} (Σ cumulative)")
+    return problems
+
+
+def _check_root(s: Statement) -> list[str]:
+    leaves = [(m.address, m.cumulative) for m in s.miners if m.cumulative > 0]
+    leaves.append((s.pool.address, s.pool.cumulative))
+    try:
+        root = "0x" + MerkleTree.build(leaves).root.hex()
+    except LivepoolError as exc:
+        return [f"root: cannot rebuild the tree: {exc}"]
+    return [] if root == s.root else [f"root is {s.root}, expected {root}"]

@@ -312,10 +312,6 @@ class Distributor:
     def claimed(self, account: str) -> int:
         return int(self.contract.claimed(account))
 
-    def recipient_of(self, account: str) -> str:
-        recipient = str(self.contract.recipient(account))
-        return account if int(recipient, 16) == 0 else recipient
-
     @staticmethod
     def now() -> int:
         """Timestamp the next block will carry (what `accept_root` compares against)."""

@@ -1,11 +1,12 @@
 """The one exception tree of the package.
 
 Every error Livepool raises on purpose derives from :class:`LivepoolError`, so callers
-(the CLI, the service, scripts) can tell a refused input or a failed precondition from
+(the CLI, the ape scripts) can tell a refused input or a failed precondition from
 a bug. Messages are for people: they name the field, the value and what was expected.
 
     LivepoolError
     ├── ValidationError        bad input: a receipt, verdict, setting or dump field
+    │   └── ingest.Rejected    an item an importer refused before ingest (kept in the report)
     ├── ConflictError          same idempotency key, different content
     ├── LedgerError            storage-level failure or inconsistency
     ├── EpochError             an epoch operation in the wrong state (close twice, …)

@@ -169,7 +169,7 @@ def _reason_key(item: ItemResult) -> str:
 _Parsed = tuple[Literal["receipt"], Receipt] | tuple[Literal["verdict"], Verdict]
 
 
-class Rejected(Exception):
+class Rejected(ValidationError):
     """An item refused before it reached ingest (an importer's mapping error).
 
     Pass one among the items and the report counts it as rejected with ``reason``.

@@ -1,7 +1,7 @@
 """OpenZeppelin ``StandardMerkleTree`` for Livepool's payout leaves, and nothing else.
 
-This module owns the Merkle tree of an epoch: leaf encoding, tree layout, proofs,
-multiproofs and the ``standard-v1`` dump. It is a pure module: it does no I/O (JSON text
+This module owns the Merkle tree of an epoch: leaf encoding, tree layout, proofs and the
+``standard-v1`` dump. It is a pure module: it does no I/O (JSON text
 in and out is the caller's to read or write) and never imports ape.
 
 The tree is exactly the one ``@openzeppelin/merkle-tree`` (``StandardMerkleTree.of(values,
@@ -36,9 +36,8 @@ from __future__ import annotations
 import gc
 import json
 import operator
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, Final
 
 from livepool.errors import MerkleError, ValidationError
@@ -55,12 +54,9 @@ __all__ = [
     "DUMP_FORMAT",
     "LEAF_ENCODING",
     "MerkleTree",
-    "Multiproof",
     "hash_pair",
     "leaf_hash",
-    "process_multiproof",
     "process_proof",
-    "verify_multiproof",
     "verify_proof",
 ]
 
@@ -181,61 +177,6 @@ def verify_proof(root: bytes | str, leaf: bytes | str, proof: Iterable[bytes | s
     Nodes may be bytes or 0x-hex; a node that is not 32 bytes raises :class:`MerkleError`.
     """
     return process_proof(leaf, proof) == _node(root, "root")
-
-
-@dataclass(frozen=True, slots=True)
-class Multiproof:
-    """OZ's multiproof: several leaves proven together (``getMultiProof``).
-
-    ``leaves`` are the proven values in the order the proof consumes them (descending
-    tree index, as OZ returns them); ``proof_flags[k]`` says whether step ``k`` hashes two
-    nodes already on the stack (True) or one of them with the next ``proof`` node.
-    """
-
-    leaves: list[tuple[str, int]]
-    proof: list[bytes]
-    proof_flags: list[bool]
-
-
-def process_multiproof(
-    leaves: Sequence[bytes | str], proof: Sequence[bytes | str], proof_flags: Sequence[bool]
-) -> bytes:
-    """Return the root a multiproof leads to from the leaf hashes ``leaves`` (OZ's order).
-
-    Raises :class:`MerkleError` when the counts cannot fit together, as OZ does.
-    """
-    stack = [_node(leaf, f"leaves[{k}]") for k, leaf in enumerate(leaves)]
-    nodes = [_node(node, f"proof[{k}]") for k, node in enumerate(proof)]
-    if len(nodes) < sum(1 for flag in proof_flags if not flag):
-        raise MerkleError("invalid multiproof: fewer proof nodes than unflagged steps")
-    if len(stack) + len(nodes) != len(proof_flags) + 1:
-        raise MerkleError("invalid multiproof: leaves and proof do not fit the flags")
-    stack_at = proof_at = 0  # stack[stack_at:] is OZ's queue, nodes[proof_at:] its proof
-    for flag in proof_flags:
-        if stack_at >= len(stack) or (flag and stack_at + 1 >= len(stack)):
-            raise MerkleError("invalid multiproof: a step has no node to hash")
-        a = stack[stack_at]
-        stack_at += 1
-        if flag:
-            b = stack[stack_at]
-            stack_at += 1
-        else:
-            b = nodes[proof_at]
-            proof_at += 1
-        stack.append(keccak_hasher(a + b if a < b else b + a).digest())
-    if len(stack) - stack_at + len(nodes) - proof_at != 1:
-        raise MerkleError("invalid multiproof: it does not end in one root")
-    return stack[-1] if stack_at < len(stack) else nodes[proof_at]
-
-
-def verify_multiproof(
-    root: bytes | str,
-    leaves: Sequence[bytes | str],
-    proof: Sequence[bytes | str],
-    proof_flags: Sequence[bool],
-) -> bool:
-    """Tell whether a multiproof proves the leaf hashes ``leaves`` under ``root``."""
-    return process_multiproof(leaves, proof, proof_flags) == _node(root, "root")
 
 
 # --------------------------------------------------------------------------------------
@@ -538,37 +479,6 @@ class MerkleTree:
             lo = hi
         return [leaf_proofs[t - first_leaf] for t in self._where]
 
-    def multiproof(self, accounts_or_indices: Iterable[str | int]) -> Multiproof:
-        """Prove several values at once, exactly as OZ's ``getMultiProof`` does."""
-        indices = sorted((self._where[self._index(x)] for x in accounts_or_indices), reverse=True)
-        if len(set(indices)) != len(indices):
-            raise MerkleError("cannot prove the same value twice in one multiproof")
-        tree = self._tree
-        stack = list(indices)
-        at = 0  # stack[at:] is OZ's queue
-        proof: list[bytes] = []
-        flags: list[bool] = []
-        while at < len(stack) and stack[at] > 0:
-            j = stack[at]
-            at += 1
-            sibling = j - 1 if j % 2 == 0 else j + 1
-            if at < len(stack) and stack[at] == sibling:
-                flags.append(True)
-                at += 1
-            else:
-                flags.append(False)
-                proof.append(tree[sibling])
-            stack.append((j - 1) // 2)
-        if not indices:
-            proof.append(tree[0])
-        by_tree_index = dict(zip(self._where, range(len(self)), strict=True))
-        checksums = self._checksummed()
-        leaves = [(checksums[by_tree_index[t]], self._amounts[by_tree_index[t]]) for t in indices]
-        return Multiproof(leaves=leaves, proof=proof, proof_flags=flags)
-
-    # ---- writing ---------------------------------------------------------------------
-
-    @_gc_paused()
     def dump(self) -> dict[str, Any]:
         """The OZ ``standard-v1`` dump: what ``StandardMerkleTree.dump()`` returns.
 

@@ -36,7 +36,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
 
 from livepool.accounting import BPS_DENOMINATOR, EpochResult, PoolSettings
-from livepool.errors import LivepoolError, ValidationError
+from livepool.errors import ValidationError
 from livepool.hashing import checksum_address, keccak256, keccak_hasher
 from livepool.merkle import MerkleTree
 
@@ -48,7 +48,6 @@ __all__ = [
     "Statement",
     "build_statement",
     "canonical_bytes",
-    "check_statement",
     "data_hash",
     "digest_set",
     "load_statement",
@@ -367,128 +366,3 @@ def canonical_bytes(statement: Statement) -> bytes:
 def data_hash(statement: Statement) -> bytes:
     """``keccak256(canonical_bytes(statement))``: 32 bytes, proposed on-chain with the root."""
     return keccak256(canonical_bytes(statement))
-
-
-# --- the auditor's check -----------------------------------------------------------------
-
-
-def check_statement(statement: Statement, previous: Statement | None = None) -> list[str]:
-    """Recompute every derived figure; return the discrepancies (empty: consistent).
-
-    Checked: the window follows from the settings; per miner, commission, penalty,
-    clawback, delta and debt follow from gross, the bases, overhead and debt_in; the
-    pool's levied sums and collected delta; the totals; ``total`` = Σ cumulative; the
-    Merkle root. With ``previous`` (the statement of the epoch before) also continuity:
-    consecutive epochs, the same fee address, ``debt_in`` = previous ``debt_out``,
-    cumulative = previous cumulative + delta (so it never decreases), and no miner with a
-    balance or debt dropped. Gross itself follows from the receipts, which the
-    ``receipts`` digest pins; checking it needs the receipts.
-    """
-    problems: list[str] = []
-    s = statement
-    try:
-        settings = s.settings.to_settings()
-    except LivepoolError as exc:
-        return [f"settings: {exc}"]
-    start, end = settings.window(s.epoch)
-    if (s.window.start, s.window.end) != (start, end):
-        problems.append(
-            f"window: [{s.window.start}, {s.window.end}) but epoch {s.epoch} is [{start}, {end})"
-        )
-    if s.pool.address != settings.fee_address:
-        problems.append(f"pool.address {s.pool.address} is not the fee address")
-
-    prev_miners: dict[str, MinerEntry] = {}
-    prev_pool = 0
-    if previous is not None:
-        prev_miners = {m.address: m for m in previous.miners}
-        prev_pool = previous.pool.cumulative
-        if s.epoch != previous.epoch + 1:
-            problems.append(f"epoch: {s.epoch} does not follow {previous.epoch}")
-        if previous.pool.address != s.pool.address:
-            problems.append(
-                f"pool.address: changed from {previous.pool.address} to {s.pool.address}"
-            )
-        present = {m.address for m in s.miners}
-        for address, m in prev_miners.items():
-            if (m.cumulative or m.debt_out) and address not in present:
-                problems.append(f"miner {address}: dropped with cumulative {m.cumulative}")
-
-    bps = settings.commission_bps
-    multiplier = settings.penalty_multiplier
-    collected = 0
-    for m in s.miners:
-        where = f"miner {m.address}"
-        if m.address == settings.fee_address:
-            problems.append(f"{where}: is the fee address")
-        expect = {
-            "commission": m.gross * bps // BPS_DENOMINATOR,
-            "penalty": int(m.penalty_base * multiplier // 1),
-            "clawback": int(m.clawback_base // 1),
-        }
-        if m.clawback_base > m.penalty_base:
-            problems.append(f"{where}: clawback_base exceeds penalty_base")
-        raw = (
-            m.gross
-            - expect["commission"]
-            - expect["penalty"]
-            - expect["clawback"]
-            - m.overhead
-            - m.debt_in
-        )
-        expect["delta"] = max(raw, 0)
-        expect["debt_out"] = max(-raw, 0)
-        if previous is not None:
-            before = prev_miners.get(m.address)
-            expect["debt_in"] = before.debt_out if before else 0
-            expect["cumulative"] = (before.cumulative if before else 0) + expect["delta"]
-        elif m.cumulative < m.delta:
-            problems.append(f"{where}: cumulative {m.cumulative} < delta {m.delta}")
-        for name, value in expect.items():
-            if getattr(m, name) != value:
-                problems.append(f"{where}: {name} is {getattr(m, name)}, expected {value}")
-        collected += m.gross - m.delta
-
-    sums = {
-        name: sum(getattr(m, name) for m in s.miners)
-        for name in (
-            "clawback",
-            "commission",
-            "debt_in",
-            "debt_out",
-            "gross",
-            "overhead",
-            "penalty",
-        )
-    }
-    sums["miner_delta"] = sum(m.delta for m in s.miners)
-    sums["pool_delta"] = collected
-    for name, value in sums.items():
-        if getattr(s.totals, name) != value:
-            problems.append(f"totals.{name} is {getattr(s.totals, name)}, expected {value}")
-    for name in ("clawback", "commission", "overhead", "penalty"):
-        if getattr(s.pool, name) != sums[name]:
-            problems.append(f"pool.{name} is {getattr(s.pool, name)}, expected {sums[name]}")
-    if s.pool.delta != collected:
-        problems.append(f"pool.delta is {s.pool.delta}, expected {collected} (collected)")
-    if previous is not None:
-        if s.pool.cumulative != prev_pool + collected:
-            problems.append(
-                f"pool.cumulative is {s.pool.cumulative}, expected {prev_pool + collected}"
-            )
-    elif s.pool.cumulative < s.pool.delta:
-        problems.append(f"pool.cumulative {s.pool.cumulative} < delta {s.pool.delta}")
-    total = sum(m.cumulative for m in s.miners) + s.pool.cumulative
-    if s.total != total:
-        problems.append(f"total is {s.total}, expected {total} (Σ cumulative)")
-
-    leaves = [(m.address, m.cumulative) for m in s.miners if m.cumulative > 0]
-    leaves.append((s.pool.address, s.pool.cumulative))
-    try:
-        root = "0x" + MerkleTree.build(leaves).root.hex()
-    except LivepoolError as exc:
-        problems.append(f"root: cannot rebuild the tree: {exc}")
-    else:
-        if root != s.root:
-            problems.append(f"root is {s.root}, expected {root}")
-    return problems

@@ -13,9 +13,6 @@
 //          verified: {"root","proofs","verified":n,"dump_json"}
 //   {"op":"verify","root":hex,"items":[{"value":[addr,"amount"],"proof":[hex,...]},...]}
 //       -> {"results":[bool,...]}
-//   {"op":"multiproof","values":[...],"indices":[valueIndex,...]}
-//       -> {"root","multiproof":{"leaves","proof","proofFlags"}}
-//   {"op":"verify_multiproof","root":hex,"multiproof":{...}} -> {"ok":bool}
 //   {"op":"bench","values":[...],"proof_sample":1000}
 //       -> {"root","build_s","proof_sample","proof_s","dump_s"} (OZ's own timings)
 //   {"op":"batch","requests":[request,...]} -> {"results":[answer,...]}
@@ -64,15 +61,6 @@ function verify(req) {
   };
 }
 
-function multiproof(req) {
-  const tree = StandardMerkleTree.of(req.values, ENCODING);
-  return { root: tree.root, multiproof: tree.getMultiProof(req.indices) };
-}
-
-function verifyMultiproof(req) {
-  return { ok: StandardMerkleTree.verifyMultiProof(req.root, ENCODING, req.multiproof) };
-}
-
 function bench(req) {
   let t0 = process.hrtime.bigint();
   const tree = StandardMerkleTree.of(req.values, ENCODING);
@@ -93,8 +81,6 @@ const OPS = {
   build,
   load,
   verify,
-  multiproof,
-  verify_multiproof: verifyMultiproof,
   bench,
   batch: (req) => ({ results: req.requests.map(run) }),
 };

@@ -18,12 +18,14 @@ from livepool.accounting import (
     PoolSettings,
     commission_in_force,
     settle_epoch,
-    settle_receipts,
     split_overhead,
 )
 from livepool.errors import ValidationError
 from livepool.hashing import checksum_address
 from livepool.receipts import Receipt, parse_receipt
+from livepool.statement import SettingsEntry
+
+from .accounting_oracle import add_late_verdict, add_receipt, credit_rows, settle_receipts
 
 FEE = checksum_address("0x" + "fe" * 20)
 ALICE = checksum_address("0x" + "a1" * 20)
@@ -122,7 +124,7 @@ def test_penalty__multiplier_times_value__floored_once() -> None:
 def test_late_verdict__claws_back_and_penalises() -> None:
     t = EpochTally()
     t.credit(ALICE, 1_000, 0, 1, 1)
-    assert t.add_late_verdict(make_receipt(1, pixels_encoded=300, pixels_per_unit=1)) == (
+    assert add_late_verdict(t, make_receipt(1, pixels_encoded=300, pixels_per_unit=1)) == (
         "clawed back"
     )
     r = row(settle_epoch(pool(), t), ALICE)
@@ -131,27 +133,27 @@ def test_late_verdict__claws_back_and_penalises() -> None:
 
 def test_late_verdict__on_failed_or_implausible_receipt__ignored() -> None:
     t = EpochTally()
-    assert t.add_late_verdict(make_receipt(1, status="failed")) == "ignored"
+    assert add_late_verdict(t, make_receipt(1, status="failed")) == "ignored"
     implausible = make_receipt(
         2,
         pixels_encoded=10**9,
         renditions=[{"profile": "p", "width": 2, "height": 2, "fps": 1, "pixels": 8}],
     )
-    assert t.add_late_verdict(implausible) == "ignored"
+    assert add_late_verdict(t, implausible) == "ignored"
     assert t.miners() == set()
 
 
 def test_add_receipt__dispositions() -> None:
     t = EpochTally()
-    assert t.add_receipt(make_receipt(1, status="failed")) == "failed"
-    assert t.add_receipt(make_receipt(2), failed_verification=True) == "charged"
+    assert add_receipt(t, make_receipt(1, status="failed")) == "failed"
+    assert add_receipt(t, make_receipt(2), failed_verification=True) == "charged"
     implausible = make_receipt(
         3,
         pixels_encoded=100,
         renditions=[{"profile": "p", "width": 2, "height": 2, "fps": 1, "pixels": 8}],
     )
-    assert t.add_receipt(implausible) == "charged"
-    assert t.add_receipt(make_receipt(4, pixels_encoded=9)) == "credited"
+    assert add_receipt(t, implausible) == "charged"
+    assert add_receipt(t, make_receipt(4, pixels_encoded=9)) == "credited"
     r = row(settle_epoch(pool(), t), ALICE)
     assert (r.segments, r.failed_segments, r.charged_segments) == (1, 1, 2)
     assert r.gross == 3  # 9/3
@@ -252,7 +254,7 @@ def test_pool_settings__normalised_and_windows() -> None:
     assert s.epoch_of(1_700_086_399) == 0
     assert s.epoch_of(1_700_086_400) == 1
     assert s.closes_at(0) == 1_700_090_000
-    assert PoolSettings.from_json(s.to_json()) == s
+    assert SettingsEntry.model_validate(s.to_json()).to_settings() == s
     with pytest.raises(ValidationError, match="before genesis"):
         s.epoch_of(1)
 
@@ -321,7 +323,7 @@ epoch_st = st.tuples(
 
 def tally_of(works: list[Any], charged: list[Any]) -> EpochTally:
     t = EpochTally()
-    t.credit_rows((MINERS[m], e, d, p, u) for m, e, d, p, u in works)
+    credit_rows(t, [(MINERS[m], e, d, p, u) for m, e, d, p, u in works])
     for (m, e, d, p, u), claw in charged:
         t.charge(MINERS[m], e, d, p, u, clawback=claw)
     return t

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from livepool.audit import check_statement
 from livepool.cli import cli
 from livepool.merkle import MerkleTree
-from livepool.statement import check_statement, load_statement
+from livepool.statement import load_statement
 
 FEE = "0x00000000000000000000000000000000000000fe"
 FIXTURE = str(Path(__file__).resolve().parents[1] / "fixtures" / "openpool-events.sample.json")

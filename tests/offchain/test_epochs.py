@@ -15,11 +15,12 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from livepool import epochs
+from livepool.audit import check_statement
 from livepool.errors import EpochError
 from livepool.ingest import ingest_receipts
 from livepool.ledger import Ledger, balances, push_batches, queries
 from livepool.merkle import MerkleTree
-from livepool.statement import check_statement, data_hash, load_statement
+from livepool.statement import data_hash, load_statement
 
 
 def verdict(receipt_id, reason="failed verification"):

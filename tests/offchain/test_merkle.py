@@ -27,7 +27,6 @@ from livepool.merkle import (
     hash_pair,
     leaf_hash,
     process_proof,
-    verify_multiproof,
     verify_proof,
 )
 
@@ -91,10 +90,6 @@ def tampered_amount_dump() -> dict[str, Any]:
     return dump
 
 
-MULTIPROOF_VALUES = random_values(100, seed=77)
-MULTIPROOF_INDICES = ([3, 17, 18, 64, 99], [0], list(range(100)), [])
-
-
 @pytest.fixture(scope="module")
 def oz() -> dict[str, Any]:
     """Every OZ answer this module needs, from one node process."""
@@ -113,22 +108,6 @@ def oz() -> dict[str, Any]:
     requests["tampered-node"] = {"op": "load", "dump": tampered_node_dump()}
     requests["tampered-amount"] = {"op": "load", "dump": tampered_amount_dump()}
     requests["bad-format"] = {"op": "load", "dump": {"format": "standard-v2"}}
-    for k, indices in enumerate(MULTIPROOF_INDICES):
-        requests[f"multiproof-{k}"] = {
-            "op": "multiproof",
-            "values": as_oz_values(MULTIPROOF_VALUES),
-            "indices": indices,
-        }
-        python_multiproof = MerkleTree.build(MULTIPROOF_VALUES).multiproof(indices)
-        requests[f"verify-multiproof-{k}"] = {
-            "op": "verify_multiproof",
-            "root": MerkleTree.build(MULTIPROOF_VALUES).root_hex,
-            "multiproof": {
-                "leaves": as_oz_values(python_multiproof.leaves),
-                "proof": hexes(python_multiproof.proof),
-                "proofFlags": python_multiproof.proof_flags,
-            },
-        }
     tree = MerkleTree.build(random_values(50, seed=50))
     good, (account, amount) = tree.proof(7), tree.values[7]
     requests["verify"] = {
@@ -238,27 +217,6 @@ def test_verify_proof__agrees_with_oz(oz: dict[str, Any]) -> None:
     ]
     assert ours == oz["verify"]["results"] == [True, False, False]
     assert verify_proof(tree.root_hex, hexes([tree.leaf(7)])[0], hexes(proof))
-
-
-@pytest.mark.parametrize("k", range(len(MULTIPROOF_INDICES)))
-def test_multiproof__same_as_oz_and_verifies_both_ways(oz: dict[str, Any], k: int) -> None:
-    tree = MerkleTree.build(MULTIPROOF_VALUES)
-    ours = tree.multiproof(MULTIPROOF_INDICES[k])
-    theirs = oz[f"multiproof-{k}"]["multiproof"]
-    assert [[a.lower(), str(v)] for a, v in ours.leaves] == [
-        [a.lower(), v] for a, v in theirs["leaves"]
-    ]
-    assert hexes(ours.proof) == theirs["proof"]
-    assert ours.proof_flags == theirs["proofFlags"]
-    leaves = [leaf_hash(a, v) for a, v in ours.leaves]
-    assert verify_multiproof(tree.root, leaves, ours.proof, ours.proof_flags)
-    assert oz[f"verify-multiproof-{k}"] == {"ok": True}
-
-
-def test_multiproof__same_value_twice__raises() -> None:
-    tree = MerkleTree.build(MULTIPROOF_VALUES)
-    with pytest.raises(MerkleError, match="same value twice"):
-        tree.multiproof([3, MULTIPROOF_VALUES[3][0]])
 
 
 # ---- lookups -------------------------------------------------------------------------

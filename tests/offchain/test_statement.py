@@ -9,6 +9,7 @@ import pytest
 from eth_hash.auto import keccak
 
 from livepool.accounting import EpochResult, EpochTally, MinerBalance, PoolSettings, settle_epoch
+from livepool.audit import check_statement
 from livepool.errors import ValidationError
 from livepool.hashing import checksum_address
 from livepool.merkle import MerkleTree
@@ -16,7 +17,6 @@ from livepool.statement import (
     Statement,
     build_statement,
     canonical_bytes,
-    check_statement,
     data_hash,
     digest_set,
     load_statement,
