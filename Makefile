@@ -48,7 +48,7 @@ bench: setup  ## run the benchmarks and print their tables (BENCH_ARGS=--quick: 
 fuzz: setup  ## the stateful contract fuzzer with 2,000 sequences, 10× CI's (~45 min)
 	$(VENV)/bin/ape test tests/contracts/test_invariants.py -q -p no:cacheprovider --hypothesis-profile deep
 
-lint: setup  ## ruff, mypy --strict over the package, and the Vyper compiler's checks
+lint: setup  ## ruff, mypy --strict over the package and the scripts, and the Vyper compiler's checks
 	$(VENV)/bin/ruff check offchain scripts tests bench
 	$(VENV)/bin/ruff format --check offchain scripts tests bench
 	$(VENV)/bin/mypy

@@ -14,6 +14,7 @@ the test server); it is skipped with a note when unreachable.
 from __future__ import annotations
 
 import argparse
+import operator
 import os
 import secrets
 import sqlite3
@@ -30,6 +31,7 @@ from sqlalchemy import create_engine, text
 from livepool import epochs
 from livepool.ingest import ingest_receipts
 from livepool.ledger import Ledger
+from livepool.ledger.queries import RECEIPT_COLUMNS
 from livepool.simulate import simulate
 
 POSTGRES = os.environ.get(
@@ -83,28 +85,14 @@ def baseline(lines: list[bytes], directory: Path) -> float:
         "status)"
     )
     receipts = [line for line in lines if not line.startswith(b'{"verdict"')]
+    bare_row = operator.attrgetter(*RECEIPT_COLUMNS[: RECEIPT_COLUMNS.index("status") + 1])
     started = time.perf_counter()
     for k in range(0, len(receipts), 20_000):
         rows = []
         for line in receipts[k : k + 20_000]:
             r = Bare.model_validate_json(line)
-            rows.append(
-                (
-                    r.id,
-                    r.orchestrator,
-                    r.transcoder,
-                    r.stream,
-                    r.seq,
-                    r.finished_at,
-                    r.duration_ms,
-                    r.latency_ms,
-                    r.pixels_decoded,
-                    r.pixels_encoded,
-                    str(r.price_per_unit),
-                    str(r.pixels_per_unit),
-                    r.status,
-                )
-            )
+            row = bare_row(r)  # the fields up to status; prices as text, as SQLite needs
+            rows.append((*row[:10], str(row[10]), str(row[11]), row[12]))
         db.execute("BEGIN")
         db.executemany(
             "INSERT INTO r VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING", rows

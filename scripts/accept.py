@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-import click
-from ape.cli import ConnectedProviderCommand, account_option, ape_cli_context
-
 from livepool import operations
-from livepool.errors import LivepoolError
-from livepool.scripting import (
-    address_option,
-    confirmations_option,
-    data_dir_option,
-    database_option,
-    fail,
-    open_distributor,
-    open_ledger,
-)
+from livepool.scripting import ScriptRun, operator_command
 
 
-@click.command(cls=ConnectedProviderCommand)
-@ape_cli_context()
-@account_option()
-@address_option
-@data_dir_option
-@confirmations_option
-@database_option
-def cli(cli_ctx, network, account, address, data_dir, database_url, confirmations):
+@operator_command(ledger=True, yes=False)
+def cli(run: ScriptRun) -> None:
     """Accept the pending root (anyone may; no confirmation asked)."""
-    try:
-        distributor = open_distributor(network, data_dir, address, confirmations)
-        ledger = open_ledger(data_dir, database_url)
-        epoch, sent = operations.accept(ledger, distributor, account)
-    except LivepoolError as exc:
-        fail(exc)
-    cli_ctx.logger.success(f"epoch {epoch} accepted in {sent.tx_hash} (gas {sent.gas_used})")
+    epoch, sent = operations.accept(run.ledger(), run.distributor(), run.sender)
+    if sent is None:  # a crash after it was mined: found on-chain and recorded now
+        run.success(f"epoch {epoch} was accepted before (found on-chain)")
+    else:
+        run.success(f"epoch {epoch} accepted in {sent.tx_hash} (gas {sent.gas_used})")

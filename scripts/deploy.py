@@ -3,34 +3,31 @@
 from __future__ import annotations
 
 import click
-from ape.cli import ConnectedProviderCommand, account_option, ape_cli_context
 
 from livepool.chain import Deployment, Distributor
-from livepool.errors import LivepoolError
-from livepool.scripting import confirm, data_dir_option, fail, network_name, yes_option
+from livepool.scripting import ScriptRun, network_name, operator_command
 
 
-@click.command(cls=ConnectedProviderCommand)
-@ape_cli_context()
-@account_option()
-@click.option("--poster", required=True, help="Address allowed to propose roots.")
-@click.option("--guardian", required=True, help="Address allowed to revoke roots and pause.")
-@click.option("--challenge-period", type=int, default=86_400, show_default=True, help="Seconds.")
-@data_dir_option
-@yes_option
-def cli(cli_ctx, network, account, poster, guardian, challenge_period, data_dir, yes):
+@operator_command(
+    click.option("--poster", required=True, help="Address allowed to propose roots."),
+    click.option("--guardian", required=True, help="Address allowed to revoke roots and pause."),
+    click.option(
+        "--challenge-period", type=int, default=86_400, show_default=True, help="Seconds."
+    ),
+    address=False,
+    confirmations=False,
+)
+def cli(run: ScriptRun, poster: str, guardian: str, challenge_period: int) -> None:
     """Deploy the distributor (the account becomes its owner)."""
-    confirm(yes, f"Deploy LivepoolDistributor on {network_name(network)} from {account}?")
-    try:
-        distributor = Distributor.deploy(
-            account, poster=poster, guardian=guardian, challenge_period=challenge_period
-        )
-        record = distributor.deployment(network_name(network))
-        path = Deployment.path_for(data_dir, record.network)
-        record.save(path)
-    except LivepoolError as exc:
-        fail(exc)
-    cli_ctx.logger.success(
+    network = network_name(run.network)
+    run.confirm(f"Deploy LivepoolDistributor on {network} from {run.sender}?")
+    distributor = Distributor.deploy(
+        run.sender, poster=poster, guardian=guardian, challenge_period=challenge_period
+    )
+    record = distributor.deployment(network)
+    path = Deployment.path_for(run.data_dir, record.network)
+    record.save(path)
+    run.success(
         f"LivepoolDistributor at {record.address} (chain {record.chain_id}, block "
         f"{record.block}); recorded in {path}"
     )

@@ -9,34 +9,29 @@ from __future__ import annotations
 import sys
 
 import click
-from ape.cli import ConnectedProviderCommand, ape_cli_context
 
 from livepool.audit import audit
-from livepool.errors import LivepoolError
 from livepool.publish import load_published
-from livepool.scripting import address_option, data_dir_option, fail, open_distributor
+from livepool.scripting import ScriptRun, operator_command
 
 
-@click.command(cls=ConnectedProviderCommand)
-@ape_cli_context()
-@click.option(
-    "--statements",
-    required=True,
-    help="A folder of published statements (epoch-N.json) or the service's base URL.",
+@operator_command(
+    click.option(
+        "--statements",
+        required=True,
+        help="A folder of published statements (epoch-N.json) or a base URL serving them.",
+    ),
+    click.option("--from-block", type=int, default=None, help="Default: the deployment block."),
+    account=False,
+    confirmations=False,
+    yes=False,
 )
-@click.option("--from-block", type=int, default=None, help="Default: the deployment block.")
-@address_option
-@data_dir_option
-def cli(cli_ctx, network, statements, from_block, address, data_dir):
+def cli(run: ScriptRun, statements: str, from_block: int | None) -> None:
     """Audit every epoch proposed on-chain against the published statements."""
-    try:
-        distributor = open_distributor(network, data_dir, address)
-        start = from_block if from_block is not None else 0
-        events = distributor.root_events(start)
-        wanted = sorted({e.epoch for e in events})
-        published = load_published(statements, wanted)
-        report = audit(statements=published, root_events=events, funding=distributor.funding(start))
-    except LivepoolError as exc:
-        fail(exc)
+    distributor = run.distributor()
+    start = from_block if from_block is not None else 0
+    events = distributor.root_events(start)
+    published = load_published(statements, sorted({e.epoch for e in events}))
+    report = audit(statements=published, root_events=events, funding=distributor.funding(start))
     click.echo(report.render())
     sys.exit(0 if report.ok else 1)

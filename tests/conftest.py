@@ -1,6 +1,8 @@
-"""Suite-wide settings (hypothesis profiles) and the role-named accounts every chain test
-shares: ape's test accounts 0–3 are the owner (the pool operator), the poster, the
-guardian and the keeper; each folder's conftest names the rest.
+"""Suite-wide settings (hypothesis profiles), fresh process settings for every test, and
+the role-named accounts every chain test shares: ape's test accounts 0–4 are the owner
+(the pool operator), the poster, the guardian, the keeper and the pool's fee account.
+The contract tests' attacker/funder/miners and the end-to-end miners stay in their
+folders' conftests (they use different accounts).
 
 `ape test --hypothesis-profile deep` runs the property and stateful tests ten times longer
 than CI does (see README, "Tests").
@@ -22,24 +24,26 @@ settings.register_profile(
 settings.load_profile("default")
 
 
-@pytest.fixture(scope="session")
-def owner(accounts):
-    return accounts[0]
+#: Role name -> ape test account index, for every chain test (contracts, e2e, scripts).
+ROLES = {"owner": 0, "poster": 1, "guardian": 2, "keeper": 3, "fee_account": 4}
+
+
+def _role(name: str, index: int):
+    @pytest.fixture(scope="session", name=name)
+    def account(accounts):
+        return accounts[index]
+
+    account.__doc__ = f"ape test account {index}: the {name.replace('_', ' ')}"
+    return account
+
+
+owner, poster, guardian, keeper, fee_account = (_role(n, i) for n, i in ROLES.items())
 
 
 @pytest.fixture(scope="session")
-def poster(accounts):
-    return accounts[1]
-
-
-@pytest.fixture(scope="session")
-def guardian(accounts):
-    return accounts[2]
-
-
-@pytest.fixture(scope="session")
-def keeper(accounts):
-    return accounts[3]
+def operator(owner):
+    """The pool operator owns the contract."""
+    return owner
 
 
 @pytest.fixture(autouse=True)

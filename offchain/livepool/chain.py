@@ -1,6 +1,6 @@
 """The typed wrapper over the deployed ``LivepoolDistributor``: the only module importing ape.
 
-Scripts, the CLI, the service, the auditor and the tests all reach the contract through
+Scripts, the CLI, the auditor and the tests all reach the contract through
 :class:`Distributor`. It turns the contract's reverts into :class:`ChainError` with the
 contract's own reason, checks preconditions *before* spending gas (solvency, roles,
 windows), retries transient RPC failures with backoff, and reports every transaction as a

@@ -63,21 +63,27 @@ def _errors(f: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group()
-@click.option(
+#: ``--data-dir`` and ``--database-url``, shared with the ape scripts
+#: (:mod:`livepool.scripting`): the command line, else ``LIVEPOOL_*``, else the default.
+data_dir_option = click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     callback=or_setting("data_dir"),
-    help="Where the SQLite ledger lives (ignored with --database-url; env LIVEPOOL_DATA_DIR, "
-    "default ./data).",
+    help="Where the SQLite ledger and local records live (env LIVEPOOL_DATA_DIR, default ./data).",
 )
-@click.option(
+database_option = click.option(
     "--database-url",
     default=None,
     callback=or_setting("database_url"),
-    help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db (env LIVEPOOL_DATABASE_URL).",
+    help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db (env LIVEPOOL_DATABASE_URL; "
+    "default: SQLite under --data-dir).",
 )
+
+
+@click.group()
+@data_dir_option
+@database_option
 @click.version_option(package_name="livepool")
 @click.pass_context
 def cli(ctx: click.Context, data_dir: Path, database_url: str | None) -> None:
@@ -324,7 +330,7 @@ def epoch_publish(ctx: click.Context, folder: Path) -> None:
 @click.pass_context
 @_errors
 def payout_cmd(ctx: click.Context, address: str, push: bool, threshold: int) -> None:
-    """Record how miner ADDRESS is paid (the service takes signed requests for this)."""
+    """Record how miner ADDRESS is paid: push at a threshold, or claim (the default)."""
     from livepool.hashing import checksum_address
 
     try:
@@ -338,7 +344,7 @@ def payout_cmd(ctx: click.Context, address: str, push: bool, threshold: int) -> 
 @cli.command("check")
 @click.argument("source")
 def check_cmd(source: str) -> None:
-    """Check published statements (a folder or the service URL) offline: every figure
+    """Check published statements (a folder or a base URL serving them) offline: every figure
     follows from the aggregates, epochs chain, roots rebuild. The on-chain half of the
     audit is `ape run verify`."""
     from livepool.audit import audit

@@ -6,8 +6,8 @@ written through the ledger (:func:`livepool.ledger.queries.read_config`,
 :func:`~livepool.ledger.queries.write_config`); :func:`livepool.epochs.configure`
 changes it. It does no I/O.
 
-:class:`Settings` is the process's: where the ledger lives (and later the service's and
-keeper's options), from ``LIVEPOOL_*`` environment variables, made by the cached
+:class:`Settings` is the process's: where the ledger lives (and any further process
+option belongs here too), from ``LIVEPOOL_*`` environment variables, made by the cached
 :func:`get_settings` on first use — nothing is read from the environment at import.
 Tests change the environment, then call ``get_settings.cache_clear()``.
 """

@@ -412,25 +412,30 @@ class _Writer:
                     note(ItemResult(index, entry[2], entry[3], "rejected", entry[4]))
 
             if rows:
-                existing = queries.store_receipts(conn, rows, direct=self.direct)
-                self.direct = not existing
-                written = set()
-                for row, index in zip(rows, row_index, strict=True):
-                    rid = row[0]
-                    stored = existing.get(rid)
-                    if stored is None:
-                        report.accepted += 1
-                        report.receipts += 1
-                        written.add(row[_CREDITED])
-                        continue
-                    seen[rid] = stored
-                    outcome = "duplicate" if stored == row[_DIGEST] else "conflict"
-                    note(ItemResult(index, "receipt", rid, outcome, _why(outcome, "receipt")))
-                ctx.ensure_epochs(written)
+                self._store(ctx, rows, row_index)
             if pending_verdicts:
                 _store_verdicts(conn, ctx, pending_verdicts, report, now)
         if len(seen) > self.limit:
             self.older, self.seen = seen, {}
+
+    def _store(self, ctx: _Context, rows: list[tuple[Any, ...]], row_index: list[int]) -> None:
+        """Store a chunk's new receipt rows; note those found stored already."""
+        report, seen = self.report, self.seen
+        existing = queries.store_receipts(ctx.conn, rows, direct=self.direct)
+        self.direct = not existing
+        written = set()
+        for row, index in zip(rows, row_index, strict=True):
+            rid = row[0]
+            stored = existing.get(rid)
+            if stored is None:
+                report.accepted += 1
+                report.receipts += 1
+                written.add(row[_CREDITED])
+                continue
+            seen[rid] = stored
+            outcome: Outcome = "duplicate" if stored == row[_DIGEST] else "conflict"
+            report._note(ItemResult(index, "receipt", rid, outcome, _why(outcome, "receipt")))
+        ctx.ensure_epochs(written)
 
 
 def _why(outcome: Outcome, kind: str) -> str:

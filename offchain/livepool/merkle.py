@@ -319,29 +319,8 @@ class MerkleTree:
         every internal node is the hash of its children. Raises :class:`MerkleError`
         naming the first thing that does not hold.
         """
-        if isinstance(dump, str | bytes):
-            try:
-                dump = json.loads(dump)
-            except ValueError as exc:
-                raise MerkleError(f"dump is not valid JSON: {exc}") from None
-        if not isinstance(dump, Mapping):
-            raise MerkleError(f"dump must be a JSON object, got {type(dump).__name__}")
-        if dump.get("format") != DUMP_FORMAT:
-            raise MerkleError(
-                f"unknown dump format {dump.get('format')!r}, expected {DUMP_FORMAT!r}"
-            )
-        encoding = dump.get("leafEncoding")
-        if not isinstance(encoding, list | tuple) or tuple(encoding) != LEAF_ENCODING:
-            raise MerkleError(f"dump leafEncoding {encoding!r} is not {list(LEAF_ENCODING)!r}")
-        hex_tree = dump.get("tree")
-        raw_values = dump.get("values")
-        if not isinstance(hex_tree, list) or not isinstance(raw_values, list):
-            raise MerkleError("dump must have a 'tree' list and a 'values' list")
+        hex_tree, raw_values = _dump_lists(dump)
         n = len(raw_values)
-        if n == 0:
-            raise MerkleError("dump has no values")
-        if len(hex_tree) != 2 * n - 1:
-            raise MerkleError(f"dump tree has {len(hex_tree)} nodes; {n} values need {2 * n - 1}")
         tree = _parse_nodes(hex_tree)
 
         first_leaf = n - 1
@@ -505,6 +484,33 @@ class MerkleTree:
     def dump_json(self) -> str:
         """The dump as OZ's ``JSON.stringify(tree.dump())`` writes it, byte for byte."""
         return json.dumps(self.dump(), separators=(",", ":"))
+
+
+def _dump_lists(dump: Mapping[str, Any] | str | bytes) -> tuple[list[Any], list[Any]]:
+    """A dump's ``tree`` and ``values`` lists, once its format, leaf encoding and sizes
+    are checked."""
+    if isinstance(dump, str | bytes):
+        try:
+            dump = json.loads(dump)
+        except ValueError as exc:
+            raise MerkleError(f"dump is not valid JSON: {exc}") from None
+    if not isinstance(dump, Mapping):
+        raise MerkleError(f"dump must be a JSON object, got {type(dump).__name__}")
+    if dump.get("format") != DUMP_FORMAT:
+        raise MerkleError(f"unknown dump format {dump.get('format')!r}, expected {DUMP_FORMAT!r}")
+    encoding = dump.get("leafEncoding")
+    if not isinstance(encoding, list | tuple) or tuple(encoding) != LEAF_ENCODING:
+        raise MerkleError(f"dump leafEncoding {encoding!r} is not {list(LEAF_ENCODING)!r}")
+    hex_tree = dump.get("tree")
+    raw_values = dump.get("values")
+    if not isinstance(hex_tree, list) or not isinstance(raw_values, list):
+        raise MerkleError("dump must have a 'tree' list and a 'values' list")
+    n = len(raw_values)
+    if n == 0:
+        raise MerkleError("dump has no values")
+    if len(hex_tree) != 2 * n - 1:
+        raise MerkleError(f"dump tree has {len(hex_tree)} nodes; {n} values need {2 * n - 1}")
+    return hex_tree, raw_values
 
 
 def _parse_nodes(hex_nodes: list[Any]) -> list[bytes]:

@@ -213,6 +213,18 @@ def import_events(
                 report.ignored[f"{kind}: {exc}"] += 1
 
     report.ingest = ingest_receipts(ledger, receipts_of(), progress=progress)
+    updates = _rig_updates(rig_events, report)
+    if updates:
+        ledger.update_nodes(updates)
+        report.rig_events += len(updates)
+    return report
+
+
+def _rig_updates(
+    rig_events: list[tuple[Mapping[str, Any], tuple[str, str, str]]], report: OpenPoolReport
+) -> list[dict[str, Any]]:
+    """The rig status updates of non-job events (those without a valid time are ignored,
+    and counted as such in ``report``)."""
     updates: list[dict[str, Any]] = []
     for event, (address, node, status) in rig_events:
         try:
@@ -231,10 +243,7 @@ def import_events(
                 "detail": json.dumps(event.get("Payload"), sort_keys=True)[:2000],
             }
         )
-    if updates:
-        ledger.update_nodes(updates)
-        report.rig_events += len(updates)
-    return report
+    return updates
 
 
 def read_events(path: str | Path) -> Iterator[Any]:

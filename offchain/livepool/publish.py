@@ -6,7 +6,7 @@ tree dump (``epoch-N.tree.json``, which miners and JS tools load to get their pr
 Files are written atomically and never changed: publishing again is a no-op, and a
 differing file already there is an error (a published statement is a commitment).
 
-An auditor reads them from such a folder, or from the service
+An auditor reads them from such a folder, or from a base URL that serves them
 (``GET {base}/v1/epochs/{n}``) — both give the same bytes.
 """
 

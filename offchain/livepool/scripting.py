@@ -2,34 +2,26 @@
 
 Scripts hold no logic: they parse options, open the ledger and the deployment, ask before
 sending, and call :mod:`livepool.operations` through :class:`livepool.chain.Distributor`.
+Each script's ``cli`` is made by :func:`operator_command`: ape's connected-provider
+command with the common options, and one error → clear message → exit code wrapper.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
+from ape.api import AccountAPI, NetworkAPI
+from ape.cli import ApeCliContextObject, ConnectedProviderCommand, account_option, ape_cli_context
 
 from livepool.chain import Deployment, Distributor
-from livepool.config import or_setting
+from livepool.cli import data_dir_option, database_option
 from livepool.errors import LivepoolError
 from livepool.ledger import Ledger
 
-data_dir_option = click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    callback=or_setting("data_dir"),
-    help="Where the ledger (SQLite) and deployment records live (env LIVEPOOL_DATA_DIR, "
-    "default ./data).",
-)
-database_option = click.option(
-    "--database-url",
-    default=None,
-    callback=or_setting("database_url"),
-    help="Ledger database URL (env LIVEPOOL_DATABASE_URL; default: SQLite under --data-dir).",
-)
 address_option = click.option(
     "--address",
     default=None,
@@ -66,5 +58,81 @@ def confirm(yes: bool, question: str) -> None:
         raise click.Abort()
 
 
-def fail(exc: LivepoolError) -> None:
-    raise click.ClickException(str(exc))
+@dataclass(frozen=True)
+class ScriptRun:
+    """What every script's body gets: ape's context, the network, the sending account and
+    the common options, with the ledger, distributor and confirmation they lead to."""
+
+    cli_ctx: ApeCliContextObject
+    network: NetworkAPI
+    data_dir: Path
+    account: AccountAPI | None = None
+    address: str | None = None
+    confirmations: int | None = None
+    database_url: str | None = None
+    yes: bool = False
+
+    @property
+    def sender(self) -> AccountAPI:
+        """The account that signs (scripts made with ``account=True`` always have one)."""
+        if self.account is None:  # pragma: no cover - operator_command adds --account
+            raise click.UsageError("this command needs --account")
+        return self.account
+
+    def success(self, message: str) -> None:
+        self.cli_ctx.logger.success(message)
+
+    def distributor(self) -> Distributor:
+        """The distributor at ``--address``, else the one recorded for this network."""
+        return open_distributor(self.network, self.data_dir, self.address, self.confirmations)
+
+    def ledger(self) -> Ledger:
+        return open_ledger(self.data_dir, self.database_url)
+
+    def confirm(self, question: str) -> None:
+        """Ask before sending, unless ``--yes``."""
+        confirm(self.yes, question)
+
+
+def operator_command(
+    *options: Callable[[Any], Any],
+    account: bool = True,
+    address: bool = True,
+    confirmations: bool = True,
+    ledger: bool = False,
+    yes: bool = True,
+    errors: tuple[type[Exception], ...] = (LivepoolError,),
+) -> Callable[[Callable[..., None]], click.Command]:
+    """Make a script's ``cli`` from ``body(run: ScriptRun, **its own options)``: an ape
+    ``ConnectedProviderCommand`` with ``--account``, the script's ``options``,
+    ``--address``, ``--data-dir``, ``--confirmations``, ``--database-url``
+    (``ledger=True``) and ``--yes``, each unless turned off. An error of ``errors``
+    becomes its message and exit code 1."""
+    common = {"account", "address", "confirmations", "database_url", "yes"}
+
+    def make(body: Callable[..., None]) -> click.Command:
+        def command(cli_ctx: ApeCliContextObject, network: NetworkAPI, **params: Any) -> None:
+            given = {k: params.pop(k) for k in common & set(params)}
+            run = ScriptRun(cli_ctx, network, params.pop("data_dir"), **given)
+            try:
+                body(run, **params)
+            except errors as exc:
+                raise click.ClickException(str(exc)) from None
+
+        command.__doc__ = body.__doc__
+        chosen = [
+            ape_cli_context(),
+            *([account_option()] if account else []),
+            *options,
+            *([address_option] if address else []),
+            data_dir_option,
+            *([confirmations_option] if confirmations else []),
+            *([database_option] if ledger else []),
+            *([yes_option] if yes else []),
+        ]
+        decorated: Any = command
+        for option in reversed(chosen):
+            decorated = option(decorated)
+        return click.command(cls=ConnectedProviderCommand, name="cli")(decorated)
+
+    return make

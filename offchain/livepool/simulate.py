@@ -124,24 +124,60 @@ def simulate(
     rng = random.Random(seed)
     orchestrator = _address(seed, "orchestrator", 0)
     broadcasters = [_address(seed, "broadcaster", i) for i in range(8)]
+    rigs = _rigs(rng, seed, miners, addresses)
+    # Work goes to rigs in proportion to capacity (cumulative weights: O(log n) per pick).
+    weights = list(itertools.accumulate(r[3] for r in rigs))
+    stats.miners, stats.rigs = miners, len(rigs)
+    streams = _streams(rng, max(1, receipts // 600), broadcasters)
 
-    # Rigs: (miner address, node, region, capacity = Σ GPU real-time multiples)
-    rigs: list[tuple[str, str, str, int]] = []
+    step = days * 86_400 / max(receipts, 1)
+    random_ = rng.random
+    pending: list[tuple[int, dict[str, Any]]] = []  # (emit at line, item): verdicts, dupes
+    for line in range(1, receipts + 1):
+        stream = streams[int(random_() * len(streams))]
+        rig = rigs[min(bisect.bisect_right(weights, random_() * weights[-1]), len(rigs) - 1)]
+        finished = start + int((line - 1) * step)
+        receipt, late = _receipt(rng, stream, rig, orchestrator, finished, start, epoch_seconds)
+        stats.late += late
+        failed = receipt["status"] == "failed"
+        stats.failed += failed
+        stats.receipts += 1
+        yield receipt
+        if not failed and random_() < 0.005:
+            verdict = {"receipt_id": receipt["id"], "ok": False, "reason": "hash mismatch"}
+            pending.append((line + rng.randint(1, 300), {"verdict": verdict}))
+        if random_() < 0.005:
+            pending.append((line + rng.randint(1, 300), receipt))
+        if (pending and pending[0][0] <= line) or len(pending) > 64:
+            pending.sort(key=lambda p: p[0])
+            while pending and (pending[0][0] <= line or len(pending) > 64):
+                yield from _emit(pending.pop(0)[1], stats)
+    for _, item in sorted(pending, key=lambda p: p[0]):
+        yield from _emit(item, stats)
+
+
+#: A rig: (miner address, node, region, capacity = Σ GPU real-time multiples).
+_Rig = tuple[str, str, str, int]
+
+
+def _rigs(
+    rng: random.Random, seed: int, miners: int, addresses: Sequence[str] | None
+) -> list[_Rig]:
+    rigs: list[_Rig] = []
     for m in range(miners):
         address = checksum_address(addresses[m]) if addresses else _address(seed, "miner", m)
         region = rng.choice(_REGIONS)
         for k in range(rng.randint(1, 4)):
             capacity = sum(rng.choice(_GPUS)[1] for _ in range(rng.randint(1, 4)))
             rigs.append((address, f"m{m}-rig{k}", region, capacity))
-    # Work goes to rigs in proportion to capacity (cumulative weights: O(log n) per pick).
-    cumulative = list(itertools.accumulate(r[3] for r in rigs))
-    total_capacity = cumulative[-1]
-    stats.miners, stats.rigs = miners, len(rigs)
+    return rigs
 
-    # Streams: ladder, price, broadcaster; a segment picks a stream then a rig.
+
+def _streams(rng: random.Random, count: int, broadcasters: list[str]) -> list[dict[str, Any]]:
+    """Streams: ladder, price, broadcaster; a segment picks a stream then a rig."""
     ladder_weights = [w for w, _ in LADDERS]
     streams: list[dict[str, Any]] = []
-    for _ in range(max(1, receipts // 600)):
+    for _ in range(count):
         profiles = rng.choices([p for _, p in LADDERS], ladder_weights)[0]
         renditions: list[dict[str, Any]] = [
             {
@@ -168,62 +204,50 @@ def simulate(
                 "seq": 0,
             }
         )
+    return streams
 
-    span = days * 86_400
-    step = span / max(receipts, 1)
+
+def _receipt(
+    rng: random.Random,
+    stream: dict[str, Any],
+    rig: _Rig,
+    orchestrator: str,
+    finished: int,
+    start: int,
+    epoch_seconds: int,
+) -> tuple[dict[str, Any], bool]:
+    """One segment's receipt, and whether it finished late: about 1 % are reported half an
+    epoch or more after they finished (never before ``start``)."""
     random_ = rng.random
-    pending: list[tuple[int, dict[str, Any]]] = []  # (emit at line, item): verdicts, dupes
-    line = 0
-    for i in range(receipts):
-        stream = streams[int(random_() * len(streams))]
-        rig = bisect.bisect_right(cumulative, random_() * total_capacity)
-        address, node, region, capacity = rigs[min(rig, len(rigs) - 1)]
-        finished = start + int(i * step)
-        late = random_() < 0.01 and finished - start >= epoch_seconds // 2
-        if late:
-            finished -= int(epoch_seconds * (0.5 + random_()))
-            finished = max(finished, start)
-            stats.late += 1
-        ratio = max(1.0, min(8.0, capacity / 3 * (0.6 + 0.8 * random_())))
-        failed = random_() < 0.03
-        seq = stream["seq"]
-        stream["seq"] = seq + 1
-        receipt = {
-            "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            "orchestrator": orchestrator,
-            "transcoder": address,
-            "stream": stream["stream"],
-            "seq": seq,
-            "finished_at": finished,
-            "duration_ms": SEGMENT_MS,
-            "latency_ms": int(SEGMENT_MS / ratio * (0.8 + 0.4 * random_())),
-            "pixels_decoded": DECODED_PIXELS,
-            "pixels_encoded": stream["pixels_encoded"],
-            "price_per_unit": stream["price_per_unit"],
-            "pixels_per_unit": stream["pixels_per_unit"],
-            "status": "failed" if failed else "ok",
-            "profiles": stream["profiles"],
-            "renditions": stream["renditions"],
-            "node": node,
-            "region": region,
-            "broadcaster": stream["broadcaster"],
-        }
-        stats.failed += failed
-        stats.receipts += 1
-        yield receipt
-        line += 1  # noqa: SIM113 - counts receipts only, not the verdicts yielded
-        if not failed and random_() < 0.005:
-            verdict = {"receipt_id": receipt["id"], "ok": False, "reason": "hash mismatch"}
-            pending.append((line + rng.randint(1, 300), {"verdict": verdict}))
-        if random_() < 0.005:
-            pending.append((line + rng.randint(1, 300), receipt))
-        if (pending and pending[0][0] <= line) or len(pending) > 64:
-            pending.sort(key=lambda p: p[0])
-            while pending and (pending[0][0] <= line or len(pending) > 64):
-                item = pending.pop(0)[1]
-                yield from _emit(item, stats)
-    for _, item in sorted(pending, key=lambda p: p[0]):
-        yield from _emit(item, stats)
+    address, node, region, capacity = rig
+    late = random_() < 0.01 and finished - start >= epoch_seconds // 2
+    if late:
+        finished = max(finished - int(epoch_seconds * (0.5 + random_())), start)
+    ratio = max(1.0, min(8.0, capacity / 3 * (0.6 + 0.8 * random_())))
+    failed = random_() < 0.03
+    seq = stream["seq"]
+    stream["seq"] = seq + 1
+    receipt = {
+        "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "orchestrator": orchestrator,
+        "transcoder": address,
+        "stream": stream["stream"],
+        "seq": seq,
+        "finished_at": finished,
+        "duration_ms": SEGMENT_MS,
+        "latency_ms": int(SEGMENT_MS / ratio * (0.8 + 0.4 * random_())),
+        "pixels_decoded": DECODED_PIXELS,
+        "pixels_encoded": stream["pixels_encoded"],
+        "price_per_unit": stream["price_per_unit"],
+        "pixels_per_unit": stream["pixels_per_unit"],
+        "status": "failed" if failed else "ok",
+        "profiles": stream["profiles"],
+        "renditions": stream["renditions"],
+        "node": node,
+        "region": region,
+        "broadcaster": stream["broadcaster"],
+    }
+    return receipt, late
 
 
 def _emit(item: dict[str, Any], stats: SimulationStats) -> Iterator[dict[str, Any]]:
@@ -235,31 +259,15 @@ def _emit(item: dict[str, Any], stats: SimulationStats) -> Iterator[dict[str, An
     yield item
 
 
-def write_jsonl(
-    path: str | Path,
-    miners: int,
-    receipts: int,
-    *,
-    seed: int = 0,
-    start: int = DEFAULT_START,
-    days: float = 1.0,
-    epoch_seconds: int = 86_400,
-) -> SimulationStats:
-    """Write a simulation to ``path`` as JSON lines; return its stats."""
+def write_jsonl(path: str | Path, miners: int, receipts: int, **options: Any) -> SimulationStats:
+    """Write a simulation to ``path`` as JSON lines; return its stats. ``options``: those
+    of :func:`simulate` (``seed``, ``start``, ``days``, ``epoch_seconds``, …)."""
     stats = SimulationStats()
     dumps = json.JSONEncoder(separators=(",", ":")).encode
     with open(path, "w", encoding="utf-8") as out:
         write = out.write
         batch: list[str] = []
-        for item in simulate(
-            miners,
-            receipts,
-            seed=seed,
-            start=start,
-            days=days,
-            epoch_seconds=epoch_seconds,
-            stats=stats,
-        ):
+        for item in simulate(miners, receipts, stats=stats, **options):
             batch.append(dumps(item))
             if len(batch) >= 10_000:
                 write("\n".join(batch) + "\n")

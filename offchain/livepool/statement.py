@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import fields
 from fractions import Fraction
 from itertools import pairwise
 from typing import Annotated, Any, Final, Literal
@@ -142,15 +143,7 @@ class SettingsEntry(BaseModel):
 
     def to_settings(self) -> PoolSettings:
         """The accounting settings these describe."""
-        return PoolSettings(
-            fee_address=self.fee_address,
-            genesis=self.genesis,
-            commission_bps=self.commission_bps,
-            penalty_multiplier=self.penalty_multiplier,
-            decode_weight=self.decode_weight,
-            epoch_seconds=self.epoch_seconds,
-            settle_seconds=self.settle_seconds,
-        )
+        return PoolSettings(**{f.name: getattr(self, f.name) for f in fields(PoolSettings)})
 
 
 class MinerEntry(BaseModel):
@@ -260,6 +253,16 @@ def digest_set(digests: Iterable[bytes], *, presorted: bool = False) -> DigestSe
     return DigestSet(count=count, digest="0x" + hasher.hexdigest())
 
 
+def _canonical(model: type[BaseModel], source: Any) -> dict[str, Any]:
+    """``model``'s fields read from ``source`` in canonical form: addresses and counts as
+    they are, amounts and fractions as strings (``"12"``, ``"3/2"``)."""
+    out: dict[str, Any] = {}
+    for name in model.model_fields:
+        value = getattr(source, name)
+        out[name] = value if name == "address" or name.endswith("segments") else str(value)
+    return out
+
+
 def build_statement(
     epoch: int,
     result: EpochResult,
@@ -274,55 +277,15 @@ def build_statement(
     """
     settings = result.settings
     start, end = settings.window(epoch)
-    totals = result.totals
     raw = {
         "epoch": epoch,
-        "miners": [
-            {
-                "address": r.address,
-                "charged_segments": r.charged_segments,
-                "clawback": str(r.clawback),
-                "clawback_base": str(r.clawback_base),
-                "commission": str(r.commission),
-                "cumulative": str(r.cumulative),
-                "debt_in": str(r.debt_in),
-                "debt_out": str(r.debt_out),
-                "delta": str(r.delta),
-                "failed_segments": r.failed_segments,
-                "gross": str(r.gross),
-                "overhead": str(r.overhead),
-                "penalty": str(r.penalty),
-                "penalty_base": str(r.penalty_base),
-                "pixels": str(r.pixels),
-                "pixels_decoded": str(r.pixels_decoded),
-                "segments": r.segments,
-            }
-            for r in result.miners
-        ],
-        "pool": {
-            "address": result.pool.address,
-            "clawback": str(result.pool.clawback),
-            "commission": str(result.pool.commission),
-            "cumulative": str(result.pool.cumulative),
-            "delta": str(result.pool.delta),
-            "overhead": str(result.pool.overhead),
-            "penalty": str(result.pool.penalty),
-        },
+        "miners": [_canonical(MinerEntry, r) for r in result.miners],
+        "pool": _canonical(PoolEntry, result.pool),
         "receipts": receipts.model_dump(),
         "root": "0x" + MerkleTree.build(result.leaves()).root.hex(),
         "settings": settings.to_json(),
-        "total": str(totals.total),
-        "totals": {
-            "clawback": str(totals.clawback),
-            "commission": str(totals.commission),
-            "debt_in": str(totals.debt_in),
-            "debt_out": str(totals.debt_out),
-            "gross": str(totals.gross),
-            "miner_delta": str(totals.miner_delta),
-            "overhead": str(totals.overhead),
-            "penalty": str(totals.penalty),
-            "pool_delta": str(totals.pool_delta),
-        },
+        "total": str(result.totals.total),
+        "totals": _canonical(TotalsEntry, result.totals),
         "verdicts": verdicts.model_dump(),
         "version": STATEMENT_VERSION,
         "window": {"end": end, "start": start},

@@ -28,17 +28,6 @@ MNEMONIC = "test test test test test test test test test test test junk"
 
 
 @pytest.fixture(scope="session")
-def operator(owner):
-    """The pool operator owns the contract."""
-    return owner
-
-
-@pytest.fixture(scope="session")
-def fee_account(accounts):
-    return accounts[4]
-
-
-@pytest.fixture(scope="session")
 def miners(accounts):
     return [accounts[i] for i in range(5, 10)]
 

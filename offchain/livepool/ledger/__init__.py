@@ -13,48 +13,18 @@ The only code in the package that speaks SQL. It holds no accounting logic (that
 from __future__ import annotations
 
 from livepool.config import DEFAULT_DATA_DIR
-from livepool.ledger import queries
+from livepool.ledger import queries, schema
 from livepool.ledger.database import DATABASE_FILE, Ledger, resolve_url
 from livepool.ledger.migrations import MIGRATIONS, SCHEMA_VERSION
-from livepool.ledger.schema import (
-    CHAIN_ACTION_STATES,
-    PAYOUT_MODES,
-    UInt256,
-    balances,
-    chain_actions,
-    commission_changes,
-    epochs_table,
-    meta,
-    metadata,
-    nodes,
-    payout_settings,
-    push_batches,
-    receipts,
-    schema_version,
-    verdicts,
-)
+from livepool.ledger.schema import *  # noqa: F403 - the tables, re-exported as they are
 
 __all__ = [
-    "CHAIN_ACTION_STATES",
     "DATABASE_FILE",
     "DEFAULT_DATA_DIR",
     "MIGRATIONS",
-    "PAYOUT_MODES",
     "SCHEMA_VERSION",
     "Ledger",
-    "UInt256",
-    "balances",
-    "chain_actions",
-    "commission_changes",
-    "epochs_table",
-    "meta",
-    "metadata",
-    "nodes",
-    "payout_settings",
-    "push_batches",
     "queries",
-    "receipts",
     "resolve_url",
-    "schema_version",
-    "verdicts",
+    *schema.__all__,
 ]

@@ -24,6 +24,7 @@ from livepool.accounting import EpochResult, MinerBalance
 from livepool.config import PoolConfig
 from livepool.errors import LedgerError
 from livepool.ledger.schema import (
+    AMOUNT_COLUMNS,
     CHAIN_ACTION_STATES,
     PAYOUT_MODES,
     balances,
@@ -281,43 +282,27 @@ def verdict_digests(conn: Connection, number: int) -> Iterator[bytes]:
     return (bytes(d) for (d,) in conn.execute(query))
 
 
-def _balance_row(number: int, role: str, line: Any, **values: int) -> dict[str, Any]:
-    return {
-        "epoch": number,
-        "address": line.address,
-        "role": role,
-        "commission": line.commission,
-        "penalty": line.penalty,
-        "clawback": line.clawback,
-        "overhead": line.overhead,
-        "delta": line.delta,
-        "cumulative": line.cumulative,
-        **values,
-    }
+#: ``balances`` column -> the attribute of a statement line (miner or pool) it holds; the
+#: pool's line has no work counts, gross or debt: those are 0.
+_BALANCE_COLUMNS: Final = {
+    **{name: name for name in ("segments", "failed_segments", "charged_segments")},
+    **{name: name for name in AMOUNT_COLUMNS},
+    "debt": "debt_out",
+}
 
 
 def insert_balances(conn: Connection, number: int, result: EpochResult) -> None:
     """Write every miner's line and the pool's fee line of closed epoch ``number``."""
+    lines = [("miner", m) for m in result.miners] + [("pool", result.pool)]
     rows = [
-        _balance_row(
-            number,
-            "miner",
-            m,
-            segments=m.segments,
-            failed_segments=m.failed_segments,
-            charged_segments=m.charged_segments,
-            pixels=m.pixels,
-            pixels_decoded=m.pixels_decoded,
-            gross=m.gross,
-            debt_in=m.debt_in,
-            debt=m.debt_out,
-        )
-        for m in result.miners
+        {
+            "epoch": number,
+            "address": line.address,
+            "role": role,
+            **{col: getattr(line, attr, 0) for col, attr in _BALANCE_COLUMNS.items()},
+        }
+        for role, line in lines
     ]
-    zero = dict.fromkeys(
-        ("segments", "failed_segments", "charged_segments", "pixels", "pixels_decoded"), 0
-    )
-    rows.append(_balance_row(number, "pool", result.pool, **zero, gross=0, debt_in=0, debt=0))
     conn.execute(balances.insert(), rows)
 
 
