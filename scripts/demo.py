@@ -86,6 +86,7 @@ def cli(receipts: int, data_dir: Path) -> None:
         poster=poster.address,
         guardian=guardian.address,
         challenge_period=CHALLENGE_PERIOD,
+        keeper=keeper.address,
     )
     _step(f"deployed LivepoolDistributor at {distributor.address}")
     _step(
@@ -133,15 +134,16 @@ def cli(receipts: int, data_dir: Path) -> None:
     folder = data_dir / "published"
     files = publish(ledger, folder)
     _step(f"published {len(files)} files to {folder}")
+    events = distributor.root_events()
     result = audit(
         statements=load_published(folder),
-        root_events=distributor.root_events(),
-        funding=distributor.funding(),
+        root_events=events,
+        funded=distributor.funded_at_proposals(events),
     )
     for line in result.render().splitlines():
         _step(line)
     click.echo("\nFinal state")
-    click.echo(f"  total claimed {_eth(distributor.total_claimed)}")
+    click.echo(f"  funded        {_eth(distributor.funded)}")
     click.echo(f"  balance       {_eth(distributor.balance)}")
     click.echo(f"  surplus       {_eth(distributor.surplus)} (what the owner may withdraw)")
     if not result.ok:

@@ -16,14 +16,37 @@ from livepool.scripting import confirm, data_dir_option, fail, network_name, yes
 @click.option("--poster", required=True, help="Address allowed to propose roots.")
 @click.option("--guardian", required=True, help="Address allowed to revoke roots and pause.")
 @click.option("--challenge-period", type=int, default=86_400, show_default=True, help="Seconds.")
+@click.option(
+    "--min-challenge-period",
+    type=int,
+    default=None,
+    help="The immutable floor of the period, in seconds. Default: the challenge period.",
+)
+@click.option("--keeper", default=None, help="Address that may push to miners' recipients.")
 @data_dir_option
 @yes_option
-def cli(cli_ctx, network, account, poster, guardian, challenge_period, data_dir, yes):
+def cli(
+    cli_ctx,
+    network,
+    account,
+    poster,
+    guardian,
+    challenge_period,
+    min_challenge_period,
+    keeper,
+    data_dir,
+    yes,
+):
     """Deploy the distributor (the account becomes its owner)."""
     confirm(yes, f"Deploy LivepoolDistributor on {network_name(network)} from {account}?")
     try:
         distributor = Distributor.deploy(
-            account, poster=poster, guardian=guardian, challenge_period=challenge_period
+            account,
+            poster=poster,
+            guardian=guardian,
+            challenge_period=challenge_period,
+            min_challenge_period=min_challenge_period,
+            keeper=keeper,
         )
         record = distributor.deployment(network_name(network))
         path = Deployment.path_for(data_dir, record.network)

@@ -35,7 +35,8 @@ def cli(cli_ctx, network, statements, from_block, address, data_dir):
         events = distributor.root_events(start)
         wanted = sorted({e.epoch for e in events})
         published = load_published(statements, wanted)
-        report = audit(statements=published, root_events=events, funding=distributor.funding(start))
+        funded = distributor.funded_at_proposals(events)
+        report = audit(statements=published, root_events=events, funded=funded)
     except LivepoolError as exc:
         fail(exc)
     click.echo(report.render())

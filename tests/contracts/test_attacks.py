@@ -57,7 +57,9 @@ def test_owner__takes_every_role_to_drain__waits_one_window_while_miners_claim(
         d.accept_root(sender=owner)
     # Inside the window every miner claims from the active root (the keeper pushes).
     d.claim_many(
-        [m for m, _ in owed], [v for _, v in owed], [tree.proof(m.address) for m, _ in owed],
+        [m for m, _ in owed],
+        [v for _, v in owed],
+        [tree.proof(m.address) for m, _ in owed],
         sender=keeper,
     )
     assert [d.claimed(m) for m, _ in owed] == [v for _, v in owed]
@@ -85,9 +87,7 @@ def test_owner__replace_guardian_while_root_pending__reverts(
     assert only(tx, funded_distributor.GuardianSet).new_guardian == owner
 
 
-def test_owner__withdraw_pending_or_active_promises__reverts(
-    funded_distributor, poster, owner
-):
+def test_owner__withdraw_pending_or_active_promises__reverts(funded_distributor, poster, owner):
     funded_distributor.propose_root(ROOT, 1, 60 * ETH, DATA_HASH, sender=poster)
     assert funded_distributor.surplus() == 40 * ETH
     with ape.reverts("distributor: amount exceeds surplus"):
@@ -104,7 +104,11 @@ def test_poster__leaked_key_rotated__its_pending_root_is_revoked(
     tx = funded_distributor.set_poster(attacker, sender=owner)
     event = only(tx, funded_distributor.RootRevoked)
     assert (event.epoch, event.root, event.total, event.data_hash, event.by) == (
-        1, ROOT, 5 * ETH, DATA_HASH, owner,
+        1,
+        ROOT,
+        5 * ETH,
+        DATA_HASH,
+        owner,
     )
     chain.pending_timestamp += CHALLENGE_PERIOD
     with ape.reverts("distributor: no pending root"):
@@ -120,9 +124,7 @@ def test_poster__last_epoch_number__refused(funded_distributor, post_root, miner
         funded_distributor.propose_root(ROOT, MAX_EPOCH_STEP + 1, ETH, DATA_HASH, sender=poster)
     post_root(funded_distributor, [(miner, ETH)], epoch=MAX_EPOCH_STEP)
     with ape.reverts("distributor: epoch step too large"):
-        funded_distributor.propose_root(
-            ROOT, 2 * MAX_EPOCH_STEP + 1, ETH, DATA_HASH, sender=poster
-        )
+        funded_distributor.propose_root(ROOT, 2 * MAX_EPOCH_STEP + 1, ETH, DATA_HASH, sender=poster)
     funded_distributor.propose_root(ROOT, 2 * MAX_EPOCH_STEP, ETH, DATA_HASH, sender=poster)
 
 
