@@ -1,8 +1,8 @@
 """The auditor: recompute every root from the published statements and check the chain.
 
 Pure: it takes what was read from the chain (root events, `funded()` at each proposal's
-block) and the published statement bytes, and returns an :class:`AuditReport`; the `verify` script and
-``livepool verify`` do the reading. Nothing here trusts the operator's database.
+block) and the published statement bytes, and returns an :class:`AuditReport`; the
+`verify` script and ``livepool verify`` do the reading. Nothing here trusts the operator's database.
 
 For every statement published (consecutive epochs are checked against each other):
 the statement is canonical; every derived figure follows from its aggregates and the
