@@ -20,8 +20,9 @@
           a window began can revoke it until it is accepted.
         - owner: sets poster (which revokes the pending root), guardian (only while
           nothing is pending), keeper, and the challenge period, never below the
-          immutable `MIN_CHALLENGE_PERIOD` fixed at deploy; withdraws only what lies
-          above the larger of the active and pending totals. So no owner or poster
+          immutable `MIN_CHALLENGE_PERIOD` fixed at deploy; withdraws only what
+          `funded()` holds above the larger of the active and pending totals; pauses
+          and unpauses (a pause stops the window's clock). So no owner or poster
           action pays anyone faster than one challenge window after a root is
           proposed; during it miners can claim from the active root.
         - keeper: may pay a miner's balance to the recipient that miner chose; a
@@ -342,7 +343,9 @@ def revoke_pending_root():
 
 @external
 @nonreentrant
-def claim(account: address, cumulative: uint256, proof: DynArray[bytes32, MAX_PROOF_DEPTH]) -> uint256:
+def claim(
+    account: address, cumulative: uint256, proof: DynArray[bytes32, MAX_PROOF_DEPTH]
+) -> uint256:
     """
     @notice Pays `account` its cumulative earnings minus what it has already claimed.
             Anyone may call to pay the account itself; when the account has set a
@@ -362,7 +365,9 @@ def claim(account: address, cumulative: uint256, proof: DynArray[bytes32, MAX_PR
     # cumulative <= MAX_CUMULATIVE (checked in _due): it fits the low 96 bits.
     self._accounts[account] = (slot >> CLAIMED_BITS << CLAIMED_BITS) | cumulative
     raw_call(to, b"", value=amount)
-    log Claimed(account=account, recipient=to, caller=msg.sender, amount=amount, cumulative=cumulative)
+    log Claimed(
+        account=account, recipient=to, caller=msg.sender, amount=amount, cumulative=cumulative
+    )
     return amount
 
 
@@ -404,8 +409,11 @@ def claim_many(
             # Cannot overflow: the sum of amounts paid is at most the contract's balance.
             paid = unsafe_add(paid, amount)
             log Claimed(
-                account=account, recipient=to, caller=msg.sender, amount=amount,
-                cumulative=cumulative
+                account=account,
+                recipient=to,
+                caller=msg.sender,
+                amount=amount,
+                cumulative=cumulative,
             )
         else:
             self._accounts[account] = slot
@@ -514,7 +522,9 @@ def unpause():
     if self.pending_root.root != empty(bytes32):
         valid_at: uint256 = self.pending_root.valid_at + (block.timestamp - self._paused_at)
         self.pending_root.valid_at = valid_at
-        log RootDelayed(epoch=self.pending_root.epoch, root=self.pending_root.root, valid_at=valid_at)
+        log RootDelayed(
+            epoch=self.pending_root.epoch, root=self.pending_root.root, valid_at=valid_at
+        )
 
 
 @external
@@ -585,7 +595,9 @@ def funded() -> uint256:
 
 @external
 @view
-def claimable(account: address, cumulative: uint256, proof: DynArray[bytes32, MAX_PROOF_DEPTH]) -> uint256:
+def claimable(
+    account: address, cumulative: uint256, proof: DynArray[bytes32, MAX_PROOF_DEPTH]
+) -> uint256:
     """
     @notice What a claim would pay for this leaf once unpaused (0 if nothing is due).
     @dev Reverts on a wrong proof, like `claim`.
