@@ -19,7 +19,7 @@ from pathlib import Path
 
 os.chdir(Path(__file__).resolve().parent.parent)
 
-from ape import accounts, networks, project  # noqa: E402
+from ape import accounts, chain, networks, project  # noqa: E402
 from ape.logging import logger  # noqa: E402
 
 from livepool.merkle import MerkleTree, hash_pair, leaf_hash  # noqa: E402
@@ -27,7 +27,7 @@ from livepool.merkle import MerkleTree, hash_pair, leaf_hash  # noqa: E402
 ETH = 10**18
 DEPTHS = (1, 10, 17, 20)
 BATCHES = (10, 100)
-GOALS = {"first claim, depth 17": 70_000, "top-up claim, depth 17": 50_000}
+GOALS = {"first claim, depth 17": 12_000, "top-up claim, depth 17": 12_000}  # above floor
 UNISWAP_MERKLE_DISTRIBUTOR = 78_598  # average claim in its own tests, for reference
 
 
@@ -47,7 +47,7 @@ class Bench:
         test_accounts = accounts.test_accounts
         self.owner, self.poster, self.keeper = test_accounts[0], test_accounts[1], test_accounts[2]
         self.distributor = project.LivepoolDistributor.deploy(
-            self.poster, test_accounts[3], 0, sender=self.owner
+            self.poster, test_accounts[3], 1, 1, sender=self.owner
         )
         self.floor = project.GasFloor.deploy(sender=self.owner)
         for contract in (self.distributor, self.floor):
@@ -62,6 +62,7 @@ class Bench:
         proposed = self.distributor.propose_root(
             root, self.epoch, self.total, b"\x01" * 32, sender=self.poster
         )
+        chain.pending_timestamp += 1  # the shortest window the contract allows
         accepted = self.distributor.accept_root(sender=self.keeper)
         return proposed.gas_used, accepted.gas_used
 
@@ -155,7 +156,8 @@ def table(rows: list[tuple[str, int, int | None]]) -> str:
     out = ["| operation | gas | floor | above floor | goal |", "|---|---:|---:|---:|---|"]
     for name, gas, floor in rows:
         goal = GOALS.get(name)
-        verdict = "" if goal is None else f"≤ {goal:,}: {'met' if gas <= goal else 'NOT met'}"
+        met = floor is not None and gas - floor <= (goal or 0)
+        verdict = "" if goal is None else f"≤ floor + {goal:,}: {'met' if met else 'NOT met'}"
         above = "" if floor is None else f"{gas - floor:,} ({gas / floor:.2f}×)"
         floor_s = "" if floor is None else f"{floor:,}"
         out.append(f"| {name} | {gas:,} | {floor_s} | {above} | {verdict} |")

@@ -74,7 +74,13 @@ def _open_pool(
     click.echo(f"Livepool demo on chain {chain.chain_id}; ledger {ledger.url}")
     click.echo(f"  commission {COMMISSION_BPS / 100}%, fee leaf {fee}\n")
     click.echo("Contract")
-    distributor = Distributor.deploy(operator, challenge_period=CHALLENGE_PERIOD, **roles)
+    distributor = Distributor.deploy(
+        operator,
+        challenge_period=CHALLENGE_PERIOD,
+        poster=roles["poster"],
+        guardian=roles["guardian"],
+        keeper=roles["keeper"],
+    )
     _step(f"deployed LivepoolDistributor at {distributor.address}")
     _step(
         f"funded {_eth(10 * ETH)} (the orchestrator's ticket winnings)",
@@ -114,15 +120,16 @@ def _audit(ledger: Ledger, distributor: Distributor, data_dir: Path) -> bool:
     folder = data_dir / "published"
     files = publish(ledger, folder)
     _step(f"published {len(files)} files to {folder}")
+    events = distributor.root_events()
     result = audit(
         statements=load_published(folder),
-        root_events=distributor.root_events(),
-        funding=distributor.funding(),
+        root_events=events,
+        funded=distributor.funded_at_proposals(events),
     )
     for line in result.render().splitlines():
         _step(line)
     click.echo("\nFinal state")
-    click.echo(f"  total claimed {_eth(distributor.total_claimed)}")
+    click.echo(f"  funded        {_eth(distributor.funded)}")
     click.echo(f"  balance       {_eth(distributor.balance)}")
     click.echo(f"  surplus       {_eth(distributor.surplus)} (what the owner may withdraw)")
     return result.ok
@@ -139,7 +146,7 @@ def cli(receipts: int, data_dir: Path) -> None:
     operator, poster, guardian, keeper, fee = (test[i] for i in range(5))
     miners = [test[i] for i in range(5, 10)]
     wallets = [m.address for m in miners]
-    roles = {"poster": poster.address, "guardian": guardian.address}
+    roles = {"poster": poster.address, "guardian": guardian.address, "keeper": keeper.address}
     ledger, distributor = _open_pool(data_dir, fee.address, operator, roles)
     for miner in miners[CLAIMERS:]:
         ledger.set_payout(miner.address, "push", 0)

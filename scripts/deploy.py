@@ -14,15 +14,34 @@ from livepool.scripting import ScriptRun, network_name, operator_command
     click.option(
         "--challenge-period", type=int, default=86_400, show_default=True, help="Seconds."
     ),
+    click.option(
+        "--min-challenge-period",
+        type=int,
+        default=None,
+        help="The immutable floor of the period, in seconds. Default: the challenge period.",
+    ),
+    click.option("--keeper", default=None, help="Address that may push to miners' recipients."),
     address=False,
     confirmations=False,
 )
-def cli(run: ScriptRun, poster: str, guardian: str, challenge_period: int) -> None:
+def cli(
+    run: ScriptRun,
+    poster: str,
+    guardian: str,
+    challenge_period: int,
+    min_challenge_period: int | None,
+    keeper: str | None,
+) -> None:
     """Deploy the distributor (the account becomes its owner)."""
     network = network_name(run.network)
     run.confirm(f"Deploy LivepoolDistributor on {network} from {run.sender}?")
     distributor = Distributor.deploy(
-        run.sender, poster=poster, guardian=guardian, challenge_period=challenge_period
+        run.sender,
+        poster=poster,
+        guardian=guardian,
+        challenge_period=challenge_period,
+        min_challenge_period=min_challenge_period,
+        keeper=keeper,
     )
     record = distributor.deployment(network)
     path = Deployment.path_for(run.data_dir, record.network)

@@ -32,6 +32,7 @@ def cli(run: ScriptRun, statements: str, from_block: int | None) -> None:
     start = from_block if from_block is not None else 0
     events = distributor.root_events(start)
     published = load_published(statements, sorted({e.epoch for e in events}))
-    report = audit(statements=published, root_events=events, funding=distributor.funding(start))
+    funded = distributor.funded_at_proposals(events)
+    report = audit(statements=published, root_events=events, funded=funded)
     click.echo(report.render())
     sys.exit(0 if report.ok else 1)

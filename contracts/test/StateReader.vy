@@ -16,7 +16,9 @@ interface Distributor:
     def owner() -> address: view
     def poster() -> address: view
     def guardian() -> address: view
-    def total_claimed() -> uint256: view
+    def keeper() -> address: view
+    def challenge_period() -> uint256: view
+    def recipient(account: address) -> address: view
     def funded() -> uint256: view
     def claimed(account: address) -> uint256: view
 
@@ -26,38 +28,46 @@ struct Snapshot:
     epoch: uint256
     total: uint256
     pending_root: bytes32
+    pending_valid_at: uint256
     paused: bool
     owner: address
     poster: address
     guardian: address
-    total_claimed: uint256
+    keeper: address
+    challenge_period: uint256
     funded: uint256
     balance: uint256
     claimed: DynArray[uint256, 16]
+    recipients: DynArray[address, 16]
 
 
 @external
 @view
 def snapshot(distributor: address, accounts: DynArray[address, 16]) -> Snapshot:
     """
-    @notice Every public fact of `distributor`, and `claimed` of each of `accounts`.
+    @notice Every public fact of `distributor`, and `claimed` and `recipient` of each of `accounts`.
     """
     d: Distributor = Distributor(distributor)
     claimed: DynArray[uint256, 16] = []
+    recipients: DynArray[address, 16] = []
     for account: address in accounts:
         claimed.append(staticcall d.claimed(account))
-    pending: bytes32 = (staticcall d.pending_root())[0]
+        recipients.append(staticcall d.recipient(account))
+    pending: (bytes32, uint256, uint256, bytes32, uint256) = staticcall d.pending_root()
     return Snapshot(
         root=staticcall d.root(),
         epoch=staticcall d.epoch(),
         total=staticcall d.total(),
-        pending_root=pending,
+        pending_root=pending[0],
+        pending_valid_at=pending[4],
         paused=staticcall d.paused(),
         owner=staticcall d.owner(),
         poster=staticcall d.poster(),
         guardian=staticcall d.guardian(),
-        total_claimed=staticcall d.total_claimed(),
+        keeper=staticcall d.keeper(),
+        challenge_period=staticcall d.challenge_period(),
         funded=staticcall d.funded(),
         balance=distributor.balance,
         claimed=claimed,
+        recipients=recipients,
     )

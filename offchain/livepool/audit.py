@@ -1,8 +1,8 @@
 """The auditor: recompute every root from the published statements and check the chain.
 
-Pure: it takes what was read from the chain (root events, funding history) and the
-published statement bytes, and returns an :class:`AuditReport`; the `verify` script and
-``livepool verify`` do the reading. Nothing here trusts the operator's database.
+Pure: it takes what was read from the chain (root events, `funded()` at each proposal's
+block) and the published statement bytes, and returns an :class:`AuditReport`; the
+`verify` script and ``livepool verify`` do the reading. Nothing here trusts the operator's database.
 
 For every statement published (consecutive epochs are checked against each other):
 the statement is canonical; every derived figure follows from its aggregates and the
@@ -12,7 +12,8 @@ from the leaves). For every root proposed on-chain (accepted or still pending):
 keccak256 of the published bytes = the on-chain ``data_hash``; the statement's root and
 total = the on-chain root and total; no account's cumulative is below what an earlier
 on-chain root gave it; and the total was covered by what the contract had been funded
-with (Σ ``Funded`` − Σ ``SurplusWithdrawn`` up to that block).
+with: its own ``funded()`` read at the proposal's block (not a sum of events, which
+would miss nothing the contract counts and count nothing it does not).
 """
 
 from __future__ import annotations
@@ -82,12 +83,12 @@ def audit(
     *,
     statements: Mapping[int, bytes],
     root_events: Sequence[RootEvent],
-    funding: Sequence[tuple[int, int]],
+    funded: Mapping[int, int],
 ) -> AuditReport:
     """Check published statements (epoch → raw bytes) against the chain's history.
 
-    ``funding`` is (block, signed wei) for every ``Funded`` (+) and ``SurplusWithdrawn``
-    (−) event. ETH forced in without an event is not counted: the check is conservative.
+    ``funded`` maps the block of each ``RootProposed`` to the contract's ``funded()`` read
+    at that block (:meth:`livepool.chain.Distributor.funded_at_proposals`).
     """
     report = AuditReport()
     loaded: dict[int, Statement] = {}
@@ -119,7 +120,7 @@ def audit(
             report.problems.append(f"epoch {epoch}: {problem}")
         report.statements_checked.append(epoch)
 
-    _check_roots(report, loaded, statements, root_events, funding)
+    _check_roots(report, loaded, statements, root_events, funded)
     return report
 
 
@@ -128,7 +129,7 @@ def _check_roots(
     loaded: Mapping[int, Statement],
     raw: Mapping[int, bytes],
     root_events: Sequence[RootEvent],
-    funding: Sequence[tuple[int, int]],
+    funded_at: Mapping[int, int],
 ) -> None:
     revoked = {(e.epoch, e.root) for e in root_events if e.kind == "RootRevoked"}
     accepted = {(e.epoch, e.root) for e in root_events if e.kind == "RootAccepted"}
@@ -162,8 +163,10 @@ def _check_roots(
             report.problems.append(
                 f"{where}: statement total {statement.total} differs from on-chain {event.total}"
             )
-        funded = sum(amount for block, amount in funding if block <= event.block)
-        if (event.total or 0) > funded:
+        funded = funded_at.get(event.block)
+        if funded is None:
+            report.problems.append(f"{where}: funded() at block {event.block} was not read")
+        elif (event.total or 0) > funded:
             report.problems.append(
                 f"{where}: total {event.total} exceeds the {funded} wei funded by block "
                 f"{event.block}"

@@ -16,7 +16,7 @@ import functools
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,13 +34,18 @@ __all__ = [
     "PushOutcome",
     "RootEvent",
     "Sent",
+    "calldata_gas",
     "retrying",
 ]
 
 CONTRACT_NAME = "LivepoolDistributor"
 #: `claim_many`'s bound in the contract (MAX_BATCH).
 MAX_BATCH = 100
+#: The contract's ROOT_EXPIRY and MAX_EPOCH_STEP.
+ROOT_EXPIRY = 7 * 86_400
+MAX_EPOCH_STEP = 1_000_000
 ZERO32 = b"\x00" * 32
+ZERO_ADDRESS = "0x" + "00" * 20
 
 T = TypeVar("T")
 
@@ -84,13 +89,29 @@ class ClaimItem:
     proof: Sequence[bytes]
 
 
+def calldata_gas(item: ClaimItem) -> int:
+    """Calldata gas one item adds to a `claim_many` transaction (16 per non-zero byte,
+    4 per zero byte): its account and cumulative words, its proof's offset and length
+    words, and its proof."""
+    words = [
+        int(item.account, 16).to_bytes(32, "big"),
+        int(item.cumulative).to_bytes(32, "big"),
+        b"\x00" * 31 + b"\x01",  # the offset word: small, one non-zero byte
+        len(item.proof).to_bytes(32, "big"),
+        *(bytes(p) for p in item.proof),
+    ]
+    return sum(16 if byte else 4 for word in words for byte in word)
+
+
 @dataclass(frozen=True)
 class PushOutcome:
-    """What one `claim_many` batch did."""
+    """What one `claim_many` batch did. ``failed_gas``: for each account whose transfer
+    failed, the gas its item used inside the contract (from `PayoutFailed`)."""
 
     sent: Sent
     paid: dict[str, int]
     failed: dict[str, int]
+    failed_gas: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -215,15 +236,28 @@ class Distributor:
 
     @classmethod
     def deploy(
-        cls, sender: Any, *, poster: str, guardian: str, challenge_period: int
+        cls,
+        sender: Any,
+        *,
+        poster: str,
+        guardian: str,
+        challenge_period: int,
+        min_challenge_period: int | None = None,
+        keeper: str | None = None,
     ) -> Distributor:
-        """Deploy a new distributor; ``sender`` becomes its owner."""
+        """Deploy a new distributor; ``sender`` becomes its owner. The immutable floor of
+        the challenge period defaults to ``challenge_period``; ``keeper`` (optional) is
+        named right after."""
         container = getattr(ape.project, CONTRACT_NAME)
+        floor = challenge_period if min_challenge_period is None else min_challenge_period
         contract = retrying(
-            lambda: container.deploy(poster, guardian, challenge_period, sender=sender),
+            lambda: container.deploy(poster, guardian, challenge_period, floor, sender=sender),
             what="deploy",
         )
-        return cls(contract)
+        distributor = cls(contract)
+        if keeper is not None:
+            distributor.set_keeper(sender, keeper)
+        return distributor
 
     @classmethod
     def at(cls, address: str, *, confirmations: int | None = None) -> Distributor:
@@ -278,12 +312,24 @@ class Distributor:
         )
 
     @property
-    def total_claimed(self) -> int:
-        return int(self.contract.total_claimed())
-
-    @property
     def funded(self) -> int:
+        """ETH paid in through calls minus surplus withdrawn (forced ETH not counted)."""
         return int(self.contract.funded())
+
+    def funded_at(self, block: int) -> int:
+        """`funded()` as it read at the end of ``block``."""
+        return int(
+            retrying(
+                lambda: self.contract.funded(block_identifier=block),
+                what=f"read funded() at block {block}",
+            )
+        )
+
+    def funded_at_proposals(self, events: Sequence[RootEvent]) -> dict[int, int]:
+        """block → `funded()` at that block, for every `RootProposed` in ``events`` (what
+        the auditor compares each proposed total with)."""
+        blocks = {e.block for e in events if e.kind == "RootProposed"}
+        return {block: self.funded_at(block) for block in sorted(blocks)}
 
     @property
     def surplus(self) -> int:
@@ -306,8 +352,16 @@ class Distributor:
         return str(self.contract.guardian())
 
     @property
+    def keeper(self) -> str:
+        return str(self.contract.keeper())
+
+    @property
     def challenge_period(self) -> int:
         return int(self.contract.challenge_period())
+
+    @property
+    def min_challenge_period(self) -> int:
+        return int(self.contract.MIN_CHALLENGE_PERIOD())
 
     def claimed(self, account: str) -> int:
         return int(self.contract.claimed(account))
@@ -361,10 +415,15 @@ class Distributor:
             problems.append("the contract is paused")
         if sender.lower() != self.poster.lower():
             problems.append(f"{sender} is not the poster ({self.poster})")
-        if self.pending.exists:
-            problems.append(f"epoch {self.pending.epoch} is already pending")
+        pending = self.pending
+        if pending.exists and self.now() < pending.valid_at + ROOT_EXPIRY:
+            problems.append(f"epoch {pending.epoch} is already pending")
         if epoch <= self.epoch and self.root != ZERO32:
             problems.append(f"epoch {epoch} is not above the active epoch {self.epoch}")
+        if epoch > self.epoch + MAX_EPOCH_STEP:
+            problems.append(
+                f"epoch {epoch} is more than {MAX_EPOCH_STEP} above the active epoch {self.epoch}"
+            )
         if total < self.total:
             problems.append(f"total {total} is below the active total {self.total}")
         funded = self.funded
@@ -386,6 +445,11 @@ class Distributor:
                 f"accept: epoch {pending.epoch}'s challenge window is open for another "
                 f"{pending.valid_at - now} s (until {pending.valid_at})"
             )
+        if now >= pending.valid_at + ROOT_EXPIRY:
+            raise ChainError(
+                f"accept: epoch {pending.epoch}'s root expired at "
+                f"{pending.valid_at + ROOT_EXPIRY}: propose it again"
+            )
         return _sent(
             retrying(lambda: self.contract.accept_root(sender=sender, **self._wait), what="accept")
         )
@@ -396,6 +460,25 @@ class Distributor:
             retrying(
                 lambda: self.contract.revoke_pending_root(sender=sender, **self._wait),
                 what="revoke",
+            )
+        )
+
+    def ripe(self) -> bool:
+        """Whether a pending root can be accepted now (window over, not expired, unpaused)."""
+        pending = self.pending
+        now = self.now()
+        return (
+            pending.exists
+            and pending.valid_at <= now < pending.valid_at + ROOT_EXPIRY
+            and not self.paused
+        )
+
+    def set_keeper(self, sender: Any, keeper: str) -> Sent:
+        """Name the keeper (owner only): it may push balances to miners' recipients."""
+        return _sent(
+            retrying(
+                lambda: self.contract.set_keeper(keeper, sender=sender, **self._wait),
+                what="set_keeper",
             )
         )
 
@@ -431,11 +514,22 @@ class Distributor:
             ),
             what=f"claim_many of {len(items)}",
         )
+        return self._push_outcome(receipt)
+
+    def _push_outcome(self, receipt: Any) -> PushOutcome:
         paid = {str(e.account): int(e.amount) for e in receipt.events.filter(self.contract.Claimed)}
-        failed = {
-            str(e.account): int(e.amount) for e in receipt.events.filter(self.contract.PayoutFailed)
-        }
-        return PushOutcome(sent=_sent(receipt), paid=paid, failed=failed)
+        failures = list(receipt.events.filter(self.contract.PayoutFailed))
+        return PushOutcome(
+            sent=_sent(receipt),
+            paid=paid,
+            failed={str(e.account): int(e.amount) for e in failures},
+            failed_gas={str(e.account): int(e.gas) for e in failures},
+        )
+
+    def recipient_of(self, account: str) -> str:
+        """Where ``account``'s payouts go: the recipient it set, or itself."""
+        recipient = str(self.contract.recipient(account))
+        return account if int(recipient, 16) == 0 else recipient
 
     def set_recipient(self, sender: Any, recipient: str) -> Sent:
         return _sent(
@@ -458,8 +552,8 @@ class Distributor:
                         kind=kind,
                         epoch=int(log.epoch),
                         root=_b32(log.root),
-                        total=int(log.total) if kind != "RootRevoked" else None,
-                        data_hash=_b32(log.data_hash) if kind != "RootRevoked" else None,
+                        total=int(log.total),
+                        data_hash=_b32(log.data_hash),
                         block=int(log.block_number),
                         tx_hash=_hex(log.transaction_hash),
                     )
@@ -486,11 +580,23 @@ class Distributor:
         """The latest block number."""
         return int(retrying(lambda: ape.chain.blocks.height, what="read the block height"))
 
-    def find_claims(
-        self, wanted: dict[str, int], *, start_block: int
-    ) -> tuple[Sent, dict[str, int]] | None:
+    def failed_pushes(self, start_block: int = 0) -> dict[str, int]:
+        """account → block of its last `PayoutFailed` since ``start_block``, for accounts
+        that have neither been paid (`Claimed`) nor changed their recipient
+        (`RecipientSet`) since: the keeper does not push to them again."""
+        stop = self.height() + 1
+        last: dict[str, tuple[int, int, bool]] = {}  # account -> (block, log index, failed)
+        for name in ("PayoutFailed", "Claimed", "RecipientSet"):
+            for log in self._logs(name, start_block, stop):
+                key = (int(log.block_number), int(log.log_index))
+                account = str(log.account)
+                if account not in last or key > last[account][:2]:
+                    last[account] = (*key, name == "PayoutFailed")
+        return {a: block for a, (block, _, failed) in last.items() if failed}
+
+    def find_claims(self, wanted: dict[str, int], *, start_block: int) -> PushOutcome | None:
         """The transaction that paid any of ``wanted`` (account → cumulative) since
-        ``start_block``, and what it paid; None when no such `Claimed` log exists."""
+        ``start_block``, and what it did; None when no such `Claimed` log exists."""
         lowered = {a.lower(): c for a, c in wanted.items()}
         for log in self._logs("Claimed", start_block, self.height() + 1):
             if lowered.get(str(log.account).lower()) == int(log.cumulative):
@@ -499,11 +605,7 @@ class Distributor:
                     functools.partial(ape.chain.provider.get_receipt, tx_hash),
                     what="read a receipt",
                 )
-                paid = {
-                    str(e.account): int(e.amount)
-                    for e in receipt.events.filter(self.contract.Claimed)
-                }
-                return _sent(receipt), paid
+                return self._push_outcome(receipt)
         return None
 
     def _logs(self, name: str, start: int, stop: int) -> list[Any]:

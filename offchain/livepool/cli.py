@@ -350,7 +350,7 @@ def check_cmd(source: str) -> None:
     from livepool.audit import audit
 
     try:
-        report = audit(statements=publish.load_published(source), root_events=[], funding=[])
+        report = audit(statements=publish.load_published(source), root_events=[], funded={})
     except LivepoolError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

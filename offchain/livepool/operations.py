@@ -17,12 +17,20 @@ the ledger makes sure push gas is charged exactly once.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from livepool import epochs
-from livepool.chain import MAX_BATCH, ZERO32, ClaimItem, Distributor, PushOutcome, Sent
+from livepool.chain import (
+    MAX_BATCH,
+    ZERO32,
+    ClaimItem,
+    Distributor,
+    PushOutcome,
+    Sent,
+    calldata_gas,
+)
 from livepool.errors import ChainError, EpochError
 from livepool.hashing import keccak256
 from livepool.ledger import Ledger
@@ -131,6 +139,7 @@ def accept(ledger: Ledger, distributor: Distributor, sender: Any) -> tuple[int, 
 class PushReport:
     epoch: int
     batches: list[PushOutcome] = field(default_factory=list)
+    accepted: Sent | None = None  # the ripe root this run accepted before pushing
     recovered: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
 
@@ -151,12 +160,23 @@ def push(
 ) -> PushReport:
     """Pay every push-mode miner whose claimable balance reaches their threshold.
 
-    Batches of at most ``batch_size`` go through ``claim_many``; each batch's gas cost is
-    recorded as push overhead, split among the miners it actually paid, and charged at
-    the next epoch close.
+    A ripe pending root is accepted first: accepting it later, while the batch is in
+    flight, would make every proof in the batch stale and the batch revert.
+
+    Batches of at most ``batch_size`` go through ``claim_many``. Push costs stay with whoever
+    caused them: each batch's gas, minus the gas of its failed pushes (see
+    :func:`failed_push_gas`), is recorded as push overhead, split among the miners it
+    actually paid, and charged at the next epoch close. The gas of a failed push is the
+    pool's. An account whose push failed is not pushed again until it claims or changes
+    its recipient on-chain, so a recipient that rejects ETH or burns gas costs the pool
+    one failed push, not one per epoch. Accounts that set a recipient are pushed only when
+    ``sender`` is the contract's keeper (the contract refuses anyone else).
     """
     if not 1 <= batch_size <= MAX_BATCH:
         raise ChainError(f"push: batch size must be 1..{MAX_BATCH}, got {batch_size}")
+    accepted = None
+    if distributor.ripe():
+        _, accepted = accept(ledger, distributor, sender)
     if distributor.root == ZERO32:
         raise ChainError("push: no root is active on-chain yet")
     epoch = distributor.epoch
@@ -165,8 +185,10 @@ def push(
         raise ChainError(
             f"push: the ledger's tree for epoch {epoch} does not match the on-chain root"
         )
-    report = PushReport(epoch=epoch)
-    _recover_pushes(ledger, distributor, report)
+    report = PushReport(epoch=epoch, accepted=accepted)
+    _recover_pushes(ledger, distributor, tree, report)
+    failed_before = distributor.failed_pushes(_first_push_block(ledger))
+    is_keeper = str(sender.address).lower() == distributor.keeper.lower()
 
     due: list[ClaimItem] = []
     for setting in ledger.payout_settings():
@@ -176,9 +198,18 @@ def push(
         if account not in tree:
             report.skipped[account] = "not in the active root"
             continue
+        if account in failed_before:
+            report.skipped[account] = (
+                f"its push failed in block {failed_before[account]}: not pushed again until "
+                "it claims or changes its recipient"
+            )
+            continue
         cumulative = tree.amount(account)
         owed = cumulative - distributor.claimed(account)
         if owed <= 0:
+            continue
+        if not is_keeper and distributor.recipient_of(account).lower() != account.lower():
+            report.skipped[account] = "it set a recipient: only it or the keeper may pay it"
             continue
         if owed < int(setting["threshold"]):
             report.skipped[account] = f"{owed} wei is below the threshold {setting['threshold']}"
@@ -196,20 +227,46 @@ def push(
         )
         outcome = distributor.claim_many(sender, batch)
         _after_send("push", outcome.sent)
-        _record_push(ledger, key, outcome.sent, sorted(outcome.paid))
+        _record_push(ledger, key, outcome, tree)
         report.batches.append(outcome)
     return report
 
 
-def _record_push(ledger: Ledger, key: str, sent: Sent, paid: Sequence[str]) -> None:
-    # Overhead is charged only to the miners the batch paid; a batch that paid nobody
-    # (every recipient refused) costs the pool, not the miners.
+def failed_push_gas(outcome: PushOutcome, tree: MerkleTree) -> int:
+    """Gas of a batch's failed pushes: what each failed item used inside the contract
+    (`PayoutFailed.gas`: its proof, its `claimed` write and undo, the bounded transfer)
+    plus its calldata. Refunds of the undone write are not netted out, so the figure
+    errs in the paid miners' favour."""
+    return sum(
+        gas
+        + (
+            calldata_gas(ClaimItem(account, tree.amount(account), tree.proof(account)))
+            if account in tree
+            else 0
+        )
+        for account, gas in outcome.failed_gas.items()
+    )
+
+
+def _record_push(ledger: Ledger, key: str, outcome: PushOutcome, tree: MerkleTree) -> None:
+    # Overhead is charged only to the miners the batch paid, and never includes the gas
+    # of its failed pushes (the pool's); a batch that paid nobody costs the pool alone.
+    sent, paid = outcome.sent, sorted(outcome.paid)
+    charged = max(0, sent.gas_used - failed_push_gas(outcome, tree))
     if paid:
-        ledger.record_push(key, sent.tx_hash, sent.gas_used, sent.gas_price, paid)
+        ledger.record_push(key, sent.tx_hash, charged, sent.gas_price, paid)
     ledger.set_chain_action("push", key, "confirmed", tx_hash=sent.tx_hash, block=sent.block)
 
 
-def _recover_pushes(ledger: Ledger, distributor: Distributor, report: PushReport) -> None:
+def _first_push_block(ledger: Ledger) -> int:
+    """The block of the pool's first push (where failed pushes can start): 0 if none."""
+    blocks = [int(a["block"]) for a in ledger.chain_actions("push") if a["block"] is not None]
+    return min(blocks, default=0)
+
+
+def _recover_pushes(
+    ledger: Ledger, distributor: Distributor, tree: MerkleTree, report: PushReport
+) -> None:
     """Settle batches left *prepared* by a crash, from the chain's `Claimed` logs."""
     for action in ledger.chain_actions("push", state="prepared"):
         payload = json.loads(action["payload"])
@@ -220,9 +277,8 @@ def _recover_pushes(ledger: Ledger, distributor: Distributor, report: PushReport
             ledger.set_chain_action("push", action["key"], "abandoned")
             report.recovered.append(f"{action['key']}: not on-chain, will be re-evaluated")
             continue
-        sent, paid = found
-        _record_push(ledger, action["key"], sent, sorted(paid))
-        report.recovered.append(f"{action['key']}: found on-chain in {sent.tx_hash}")
+        _record_push(ledger, action["key"], found, tree)
+        report.recovered.append(f"{action['key']}: found on-chain in {found.sent.tx_hash}")
 
 
 def claim(

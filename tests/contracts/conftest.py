@@ -13,6 +13,8 @@ import pytest
 from livepool.merkle import MerkleTree
 
 CHALLENGE_PERIOD = 3_600
+# The immutable floor of the window in the tests' deployments.
+MIN_CHALLENGE_PERIOD = 600
 DATA_HASH = b"\xda" * 32
 ETH = 10**18
 
@@ -38,8 +40,12 @@ def miner(miners):
 
 
 @pytest.fixture(scope="session")
-def distributor(project, owner, poster, guardian):
-    return project.LivepoolDistributor.deploy(poster, guardian, CHALLENGE_PERIOD, sender=owner)
+def distributor(project, owner, poster, guardian, keeper):
+    contract = project.LivepoolDistributor.deploy(
+        poster, guardian, CHALLENGE_PERIOD, MIN_CHALLENGE_PERIOD, sender=owner
+    )
+    contract.set_keeper(keeper, sender=owner)
+    return contract
 
 
 @pytest.fixture(scope="session")

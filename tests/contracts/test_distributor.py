@@ -9,9 +9,10 @@ from eth_utils import to_checksum_address
 
 from livepool.merkle import leaf_hash
 
-from .conftest import CHALLENGE_PERIOD, DATA_HASH, ETH
+from .conftest import CHALLENGE_PERIOD, DATA_HASH, ETH, MIN_CHALLENGE_PERIOD
 
 ROOT = b"\x11" * 32
+ZERO_ADDRESS = "0x" + "00" * 20
 MAX_CHALLENGE = 30 * 86_400
 
 
@@ -42,19 +43,22 @@ def test_deploy__sets_roles_period_and_owner(distributor, owner, poster, guardia
 
 
 def test_deploy__emits_role_events(project, owner, poster, guardian):
-    contract = project.LivepoolDistributor.deploy(poster, guardian, 60, sender=owner)
+    contract = project.LivepoolDistributor.deploy(poster, guardian, 60, 30, sender=owner)
     tx = contract.creation_metadata.receipt
     assert only(tx, contract.PosterSet).new_poster == poster
     assert only(tx, contract.GuardianSet).new_guardian == guardian
     assert only(tx, contract.ChallengePeriodSet).new_period == 60
+    assert contract.MIN_CHALLENGE_PERIOD() == 30
 
 
 @pytest.mark.parametrize(
     ("args", "reason"),
     [
-        (("0x" + "00" * 20, "guardian", 60), "distributor: zero poster"),
-        (("poster", "0x" + "00" * 20, 60), "distributor: zero guardian"),
-        (("poster", "guardian", MAX_CHALLENGE + 1), "distributor: challenge period too long"),
+        (("0x" + "00" * 20, "guardian", 60, 60), "distributor: zero poster"),
+        (("poster", "0x" + "00" * 20, 60, 60), "distributor: zero guardian"),
+        (("poster", "guardian", 0, 0), "distributor: zero minimum challenge period"),
+        (("poster", "guardian", 59, 60), "distributor: challenge period too short"),
+        (("poster", "guardian", MAX_CHALLENGE + 1, 60), "distributor: challenge period too long"),
     ],
 )
 def test_deploy__bad_arguments__revert(project, owner, poster, guardian, args, reason):
@@ -68,11 +72,12 @@ def test_deploy__bad_arguments__revert(project, owner, poster, guardian, args, r
 
 
 def test_fund__plain_transfer__emits_funded_and_raises_funded(distributor, funder):
+    balance, funded = distributor.balance, distributor.funded()
     tx = funder.transfer(distributor, 3 * ETH)
     event = only(tx, distributor.Funded)
     assert (event.sender, event.amount) == (funder, 3 * ETH)
-    assert distributor.balance == 3 * ETH
-    assert distributor.funded() == 3 * ETH
+    assert distributor.balance == balance + 3 * ETH
+    assert distributor.funded() == funded + 3 * ETH
 
 
 # PROPOSE #
@@ -205,6 +210,7 @@ def test_revoke_pending_root__guardian_or_owner__clears_it(
     tx = funded_distributor.revoke_pending_root(sender=who)
     event = only(tx, funded_distributor.RootRevoked)
     assert (event.epoch, event.root, event.by) == (1, ROOT, who)
+    assert (event.total, event.data_hash) == (ETH, DATA_HASH)
     chain.pending_timestamp += CHALLENGE_PERIOD
     with ape.reverts("distributor: no pending root"):
         funded_distributor.accept_root(sender=keeper)
@@ -237,10 +243,11 @@ def test_claim__valid_proof__pays_account_and_emits(funded_distributor, post_roo
     tx = funded_distributor.claim(miner, 3 * ETH, proof, sender=keeper)
     assert miner.balance == before + 3 * ETH, "anyone may claim; the account is paid"
     event = only(tx, funded_distributor.Claimed)
-    assert (event.account, event.recipient) == (miner, miner)
+    assert (event.account, event.recipient, event.caller) == (miner, miner, keeper)
     assert (event.amount, event.cumulative) == (3 * ETH, 3 * ETH)
     assert funded_distributor.claimed(miner) == 3 * ETH
-    assert funded_distributor.total_claimed() == 3 * ETH
+    assert funded_distributor.balance == 97 * ETH
+    assert funded_distributor.funded() == 100 * ETH, "claims do not change funded()"
 
 
 def test_claim__second_root__pays_only_the_difference(funded_distributor, post_root, miner):
@@ -318,13 +325,14 @@ def test_claim__paused__reverts(funded_distributor, post_root, miner, guardian):
 def test_claim__recipient_set__pays_recipient(funded_distributor, post_root, miner, funder):
     tx = funded_distributor.set_recipient(funder, sender=miner)
     event = only(tx, funded_distributor.RecipientSet)
-    assert (event.account, event.recipient) == (miner, funder)
+    assert (event.account, event.previous, event.recipient) == (miner, ZERO_ADDRESS, funder)
     assert funded_distributor.recipient(miner) == funder
     tree = post_root(funded_distributor, [(miner, ETH)], epoch=1)
     before = funder.balance
     tx = funded_distributor.claim(miner, ETH, tree.proof(miner.address), sender=miner)
     assert funder.balance == before + ETH
-    assert only(tx, funded_distributor.Claimed).recipient == funder
+    event = only(tx, funded_distributor.Claimed)
+    assert (event.recipient, event.caller) == (funder, miner), "a self-claim"
 
 
 def test_claim__smart_contract_wallet__receives(
@@ -360,7 +368,7 @@ def test_claim__reentrant_recipient__reverts(
     thief.arm(funded_distributor, miner, ETH, tree.proof(miner.address), sender=owner)
     with ape.reverts():
         funded_distributor.claim(thief, ETH, tree.proof(thief.address), sender=keeper)
-    assert funded_distributor.total_claimed() == 0
+    assert funded_distributor.claimed(thief) == 0
     assert funded_distributor.balance == 100 * ETH
 
 
@@ -396,7 +404,7 @@ def test_claim_many__pays_everyone_and_emits(funded_distributor, post_root, mine
     assert [m.balance - b for m, b in zip(miners, before, strict=True)] == [v for _, v in values]
     events = tx.events.filter(funded_distributor.Claimed)
     assert [(e.account, e.amount) for e in events] == [(m.address, v) for m, v in values]
-    assert funded_distributor.total_claimed() == 10 * ETH
+    assert funded_distributor.balance == 90 * ETH
 
 
 def test_claim_many__already_claimed__is_skipped(funded_distributor, post_root, miners, keeper):
@@ -421,9 +429,11 @@ def test_claim_many__bad_recipient__does_not_stop_batch(
     assert paid(tx, funded_distributor) == 2 * ETH
     failed = only(tx, funded_distributor.PayoutFailed)
     assert (failed.account, failed.recipient, failed.amount) == (bad, bad, ETH)
+    # The item's own gas: proof, the claimed write and its undo, the bounded transfer.
+    assert 0 < failed.gas < 100_000
     assert funded_distributor.claimed(bad) == 0, "the failed balance stays claimable"
     assert funded_distributor.claimed(miners[1]) == ETH
-    assert funded_distributor.total_claimed() == 2 * ETH
+    assert funded_distributor.balance == 98 * ETH
     # A gas burner gets at most the bounded stipend: the batch stays cheap.
     assert tx.gas_used < 250_000
 
@@ -443,7 +453,7 @@ def test_claim_many__one_bad_proof__reverts_whole_batch(
     proofs = [tree.proof(m.address) for m in miners]
     with ape.reverts("distributor: invalid proof"):
         funded_distributor.claim_many(miners, [ETH, ETH, 2 * ETH, ETH], proofs, sender=keeper)
-    assert funded_distributor.total_claimed() == 0
+    assert funded_distributor.balance == 100 * ETH
 
 
 def test_claim_many__paused__reverts(funded_distributor, post_root, miners, keeper, guardian):
@@ -478,6 +488,9 @@ def test_set_challenge_period__owner__sets_and_emits(distributor, owner):
     assert (event.old_period, event.new_period) == (CHALLENGE_PERIOD, 7_200)
     with ape.reverts("distributor: challenge period too long"):
         distributor.set_challenge_period(MAX_CHALLENGE + 1, sender=owner)
+    with ape.reverts("distributor: challenge period too short"):
+        distributor.set_challenge_period(MIN_CHALLENGE_PERIOD - 1, sender=owner)
+    distributor.set_challenge_period(MIN_CHALLENGE_PERIOD, sender=owner)
 
 
 @pytest.mark.parametrize(

@@ -33,12 +33,13 @@ def miners(accounts):
 
 
 @pytest.fixture
-def distributor(operator, poster, guardian):
+def distributor(operator, poster, guardian, keeper):
     d = Distributor.deploy(
         operator,
         poster=poster.address,
         guardian=guardian.address,
         challenge_period=CHALLENGE_PERIOD,
+        keeper=keeper.address,
     )
     d.fund(operator, 50 * ETH)
     return d

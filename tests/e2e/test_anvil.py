@@ -72,10 +72,11 @@ def test_anvil__operator_flow_with_ape__miner_claims_with_web3(
     # The auditor, through ape again, finds everything in order.
     with networks.ethereum.local.use_provider("foundry", provider_settings={"host": anvil}):
         distributor = Distributor.at(address)
+        events = distributor.root_events()
         report = audit(
             statements=load_published(folder),
-            root_events=distributor.root_events(),
-            funding=distributor.funding(),
+            root_events=events,
+            funded=distributor.funded_at_proposals(events),
         )
     assert report.ok, report.render()
     assert report.roots_checked == [0]

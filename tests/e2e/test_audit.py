@@ -29,11 +29,12 @@ def pool(ledger, distributor, poster, keeper, miners, chain, tmp_path):
     return distributor, folder
 
 
-def run_audit(distributor, folder, funding=None):
+def run_audit(distributor, folder, funded=None):
+    events = distributor.root_events()
     return audit(
         statements=load_published(folder),
-        root_events=distributor.root_events(),
-        funding=distributor.funding() if funding is None else funding,
+        root_events=events,
+        funded=distributor.funded_at_proposals(events) if funded is None else funded,
     )
 
 
@@ -118,9 +119,10 @@ def test_verify__root_lowers_a_cumulative__caught(pool, ledger, poster, keeper, 
 def test_verify__total_above_funds__caught(pool):
     distributor, folder = pool
     # The contract refuses an insolvent root, so the chain cannot show one; the auditor
-    # checks it independently: here it is told the pool was funded with 1 wei.
-    first_block = distributor.funding()[0][0]
-    report = run_audit(distributor, folder, funding=[(first_block, 1)])
+    # checks it independently: here it is told funded() read 1 wei at every proposal.
+    events = distributor.root_events()
+    funded = {e.block: 1 for e in events if e.kind == "RootProposed"}
+    report = run_audit(distributor, folder, funded=funded)
     assert any("exceeds the 1 wei funded by block" in p for p in report.problems)
 
 

@@ -80,7 +80,9 @@ def test_full_cycle__two_epochs__claims_pushes_overhead_and_audit(
     assert publish(ledger, folder) == [], "publishing again changes nothing"
     events = distributor.root_events()
     result = audit(
-        statements=load_published(folder), root_events=events, funding=distributor.funding()
+        statements=load_published(folder),
+        root_events=events,
+        funded=distributor.funded_at_proposals(events),
     )
     assert result.ok, result.render()
     assert result.roots_checked == [0, 1]
