@@ -314,7 +314,7 @@ PAYOUT_MODES: Final = ("push", "claim")
 _V2_TABLES: Final = ("chain_actions", "payout_settings")
 
 #: The schema version this code writes.
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 
 #: ``version -> migration``: brings a database at ``version - 1`` to ``version``.
 MIGRATIONS: Final[dict[int, Callable[[Connection], None]]] = {
@@ -322,6 +322,8 @@ MIGRATIONS: Final[dict[int, Callable[[Connection], None]]] = {
         conn, tables=[t for t in metadata.sorted_tables if t.name not in _V2_TABLES]
     ),
     2: lambda conn: metadata.create_all(conn, tables=[chain_actions, payout_settings]),
+    # Version 3: the service's tables, defined in livepool.servicedb (imported at the end).
+    3: lambda conn: _servicedb.migrate_v3(conn),
 }
 
 
@@ -723,3 +725,8 @@ class Ledger:
 
 def _first_line(exc: BaseException) -> str:
     return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
+
+
+# --- schema version 3: the service's tables live in livepool.servicedb ------------------
+# Imported last: it defines its tables on ``metadata`` (so a fresh database gets them).
+from livepool import servicedb as _servicedb  # noqa: E402

@@ -1,0 +1,92 @@
+"""One service process's state: the ledger, the chain view, pre-serialised proofs and
+short-lived view caches."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from livepool import servicedb
+from livepool.api.chainview import ChainState, ChainView
+from livepool.api.metrics import Metrics
+from livepool.api.proofs import ProofCache
+from livepool.api.settings import ServiceSettings
+from livepool.api.views import active_epoch
+from livepool.epochs import pool_config
+from livepool.ledger import Ledger
+
+__all__ = ["Service"]
+
+
+class Service:
+    """Everything a request may read, built once at startup."""
+
+    def __init__(self, settings: ServiceSettings, ledger: Ledger | None = None) -> None:
+        self.settings = settings
+        self.ledger = ledger or Ledger(settings.database_url, data_dir=settings.data_dir)
+        self.metrics = Metrics()
+        self.proofs = ProofCache(self.ledger, settings.contract, settings.chain_id)
+        self.chain = ChainView(settings, on_refresh=self._after_refresh)
+        self._views: dict[object, tuple[float, bytes]] = {}
+        self._view_lock = threading.Lock()
+        self.statements: dict[int, tuple[bytes, str]] = {}  # immutable: kept forever
+        self.trees: dict[int, bytes] = {}
+        #: The epoch proofs are served from (set by each refresh).
+        self.active_epoch: int | None = None
+
+    @property
+    def state(self) -> ChainState:
+        """The latest chain snapshot."""
+        return self.chain.state
+
+    def start(self) -> None:
+        """Start the chain refresher (which also pre-serialises the active proofs)."""
+        self.chain.start()
+
+    def stop(self) -> None:
+        """Stop the refresher and release the database."""
+        self.chain.stop()
+        self.ledger.close()
+
+    def _after_refresh(self, state: ChainState) -> None:
+        epoch = active_epoch(self.ledger, state, self.settings)
+        if epoch is not None and servicedb.closed_epoch(self.ledger, epoch) is not None:
+            self.proofs.get(epoch)
+        else:
+            epoch = None
+        if epoch != self.active_epoch:
+            self.active_epoch = epoch
+            self.invalidate()
+        m = self.metrics
+        if state.balance is not None:
+            m.balance.set(state.balance)
+        if state.total_claimed is not None:
+            total = state.active.total if state.active else 0
+            m.liabilities.set(max(0, total - state.total_claimed))
+        config = pool_config(self.ledger)
+        current = max(0, (int(time.time()) - config["genesis"]) // config["epoch_seconds"])
+        last = servicedb.latest_closed(self.ledger)
+        m.epoch_lag.set(current - (-1 if last is None else last))
+
+    def fresh(self, key: object) -> bytes | None:
+        """The cached bytes for ``key`` while they are fresh, else ``None``."""
+        hit = self._views.get(key)
+        return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
+    def cached(self, key: object, build: Callable[[], bytes]) -> bytes:
+        """``build()``'s bytes, reused for ``view_cache_seconds``."""
+        now = time.monotonic()
+        hit = self._views.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        body = build()
+        with self._view_lock:
+            if len(self._views) > 10_000:
+                self._views.clear()
+            self._views[key] = (now + self.settings.view_cache_seconds, body)
+        return body
+
+    def invalidate(self) -> None:
+        """Forget cached views (after a write)."""
+        self._views.clear()
