@@ -577,5 +577,6 @@ def receipt_orchestrators(ledger: Ledger, ids: Sequence[str]) -> dict[str, str]:
     with ledger.read() as conn:
         for start in range(0, len(ids), 500):
             part = list(ids[start : start + 500])
-            out.update(conn.execute(select(r.id, r.orchestrator).where(r.id.in_(part))).tuples())
+            rows = conn.execute(select(r.id, r.orchestrator).where(r.id.in_(part)))
+            out.update((str(i), str(o)) for i, o in rows)
     return out
