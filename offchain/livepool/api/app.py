@@ -152,6 +152,8 @@ def create_app(ledger: Ledger | None = None) -> FastAPI:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 304:
             return Response(status_code=304, headers=exc.headers)
+        if exc.status_code == 400:  # FastAPI's "error parsing the body": malformed input
+            return JSONResponse({"detail": "body: not valid JSON"}, 422)
         return JSONResponse({"detail": str(exc.detail)}, exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)

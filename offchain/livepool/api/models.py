@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 __all__ = [
     "ChainFreshness",
     "ConfigPublic",
+    "ERRORS",
+    "ErrorPublic",
     "EpochListPublic",
     "HealthPublic",
     "IngestResultPublic",
@@ -34,6 +36,18 @@ Hex32 = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-f]{64}$")]
 
 class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class ErrorPublic(_Out):
+    """Every 4xx/5xx body: one plain sentence."""
+
+    detail: str
+
+
+#: Documented on every router: the shape of an error.
+ERRORS: dict[int | str, dict[str, object]] = {
+    422: {"model": ErrorPublic, "description": "Malformed input (an address, a number, a body)."},
+}
 
 
 class ChainFreshness(_Out):

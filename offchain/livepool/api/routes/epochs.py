@@ -9,16 +9,18 @@ from fastapi.responses import Response
 
 from livepool import servicedb
 from livepool.api.deps import ServiceDep
-from livepool.api.models import EpochListPublic
+from livepool.api.models import ERRORS, ErrorPublic, EpochListPublic
 from livepool.api.views import epoch_state
 from livepool.epochs import epoch_tree
 
-router = APIRouter(prefix="/v1/epochs", tags=["epochs"])
+router = APIRouter(prefix="/v1/epochs", tags=["epochs"], responses=ERRORS)
 
 MAX_EPOCH = 2**62
 IMMUTABLE = "public, max-age=31536000, immutable"
 EpochNumber = Annotated[int, Path(ge=0, le=MAX_EPOCH, description="Epoch number.")]
-_NOT_CLOSED = {404: {"description": "The epoch is unknown or still open."}}
+_NOT_CLOSED: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorPublic, "description": "The epoch is unknown or still open."}
+}
 _IMMUTABLE_DOC: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/json": {"schema": {"type": "object"}}}},
     304: {"description": "Not modified (If-None-Match matched the ETag)."},

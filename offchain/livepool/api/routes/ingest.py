@@ -17,15 +17,16 @@ from fastapi.concurrency import run_in_threadpool
 from livepool import ingest as _ingest
 from livepool import servicedb
 from livepool.api.deps import Orchestrator, ServiceDep
-from livepool.api.models import IngestResultPublic, ReceiptsIn, VerdictsIn
+from livepool.api.models import ERRORS, ErrorPublic, IngestResultPublic, ReceiptsIn, VerdictsIn
 from livepool.api.service import Service
 
-router = APIRouter(prefix="/v1", tags=["ingest"])
+router = APIRouter(prefix="/v1", tags=["ingest"], responses=ERRORS)
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Missing, invalid or revoked token."},
-    413: {"description": "Too many items, or a body too large."},
-    415: {"description": "The body is not application/json."},
+    401: {"model": ErrorPublic, "description": "Missing, invalid or revoked token."},
+    413: {"model": ErrorPublic, "description": "Too many items, or a body too large."},
+    415: {"model": ErrorPublic, "description": "The body is not application/json."},
+    503: {"model": ErrorPublic, "description": "The ledger cannot be reached."},
 }
 
 

@@ -12,15 +12,21 @@ from fastapi.responses import Response
 
 from livepool import servicedb
 from livepool.api.deps import Clock, MinerAddress, ServiceDep
-from livepool.api.models import MinerPublic, PaymentsPublic, ProofPublic, SettingsIn, SettingsPublic
+from livepool.api.models import ERRORS, ErrorPublic, MinerPublic, PaymentsPublic, ProofPublic, SettingsIn, SettingsPublic
 from livepool.api.routes.pool import EIP712_NAME, EIP712_VERSION
 from livepool.api.service import Service
 from livepool.api.views import NotSeen, miner_view, not_seen_detail, payments_view
 
-router = APIRouter(prefix="/v1/miners", tags=["miners"])
+router = APIRouter(prefix="/v1/miners", tags=["miners"], responses=ERRORS)
 
-_NOT_SEEN = {404: {"description": "The pool has never seen this miner."}}
-_BAD_SIGNATURE = {403: {"description": "Bad or expired signature, replayed nonce, wrong domain."}}
+_NOT_SEEN: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorPublic, "description": "The pool has never seen this miner."}
+}
+_BAD_SIGNATURE: dict[int | str, dict[str, Any]] = {
+    403: {"model": ErrorPublic, "description": "Bad or expired signature, replayed nonce, wrong domain."},
+    413: {"model": ErrorPublic, "description": "Body too large."},
+    415: {"model": ErrorPublic, "description": "Not application/json."},
+}
 JSON = "application/json"
 UINT256_MAX = 2**256 - 1
 
@@ -103,7 +109,7 @@ def get_payments(
 @router.get(
     "/{address}/proof",
     response_model=ProofPublic,
-    responses={404: {"description": "No leaf for this account in the active root."}},
+    responses={404: {"model": ErrorPublic, "description": "No leaf in the active root."}},
 )
 async def get_proof(address: MinerAddress, service: ServiceDep) -> Response:
     """The claim proof against the active root, with ready-to-send ``claim`` calldata."""
@@ -120,7 +126,7 @@ async def get_proof(address: MinerAddress, service: ServiceDep) -> Response:
 @router.put(
     "/{address}/settings",
     response_model=SettingsPublic,
-    responses={**_BAD_SIGNATURE, 503: {"description": "No contract configured."}},
+    responses={**_BAD_SIGNATURE, 503: {"model": ErrorPublic, "description": "No contract configured."}},
 )
 def put_settings(
     address: MinerAddress, body: SettingsIn, service: ServiceDep, now: Clock

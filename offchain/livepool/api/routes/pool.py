@@ -7,10 +7,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from livepool.api.deps import Clock, ServiceDep
-from livepool.api.models import ConfigPublic, PoolPublic, SelectionPublic
+from livepool.api.models import ERRORS, ConfigPublic, PoolPublic, SelectionPublic
 from livepool.api.views import pool_view, selection_view
 
-router = APIRouter(prefix="/v1", tags=["pool"])
+router = APIRouter(prefix="/v1", tags=["pool"], responses=ERRORS)
 
 EIP712_NAME = "Livepool"
 EIP712_VERSION = "1"
