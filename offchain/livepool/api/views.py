@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
@@ -41,8 +42,10 @@ def _percentile(values: Sequence[float], q: float) -> float | None:
     return float(ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))])
 
 
-def _freshness(state: ChainState, settings: ServiceSettings, now: float) -> dict[str, Any]:
-    return {"updated_at": state.updated_at, "stale": state.stale(now, settings.chain_refresh_seconds)}
+def _freshness(state: ChainState, settings: ServiceSettings, _now: float) -> dict[str, Any]:
+    # Against the wall clock (the refresher's), whatever clock the view is computed at.
+    stale = state.stale(time.time(), settings.chain_refresh_seconds)
+    return {"updated_at": state.updated_at, "stale": stale}
 
 
 def active_epoch(ledger: Ledger, state: ChainState, settings: ServiceSettings) -> int | None:
