@@ -210,9 +210,7 @@ def miner_settings(ledger: Ledger, address: str) -> dict[str, Any]:
         row = conn.execute(
             select(p.mode, p.threshold, p.updated_at).where(p.address == address)
         ).first()
-        nonce = conn.execute(
-            select(n.nonce, n.gas_cap_bps).where(n.address == address)
-        ).first()
+        nonce = conn.execute(select(n.nonce, n.gas_cap_bps).where(n.address == address)).first()
     return {
         "mode": row.mode if row else "claim",
         "threshold": int(row.threshold) if row else 0,
@@ -287,10 +285,21 @@ def epoch_page(ledger: Ledger, limit: int, before: int | None) -> list[dict[str,
         .where(balances.c.epoch == e.number, balances.c.role == "miner")
         .scalar_subquery()
     )
-    query = select(
-        e.number, e.start, e.end, e.state, e.root, e.data_hash, e.total, e.closed_at,
-        miners.label("miners"),
-    ).order_by(e.number.desc()).limit(limit)
+    query = (
+        select(
+            e.number,
+            e.start,
+            e.end,
+            e.state,
+            e.root,
+            e.data_hash,
+            e.total,
+            e.closed_at,
+            miners.label("miners"),
+        )
+        .order_by(e.number.desc())
+        .limit(limit)
+    )
     if before is not None:
         query = query.where(e.number < before)
     with ledger.read() as conn:
@@ -317,10 +326,7 @@ def balance_history(ledger: Ledger, address: str, limit: int = 200) -> list[dict
     b = balances.c
     with ledger.read() as conn:
         rows = conn.execute(
-            select(balances)
-            .where(b.address == address)
-            .order_by(b.epoch.desc())
-            .limit(limit)
+            select(balances).where(b.address == address).order_by(b.epoch.desc()).limit(limit)
         )
         return [dict(r._mapping) for r in rows]
 
@@ -343,9 +349,7 @@ def miner_seen(ledger: Ledger, address: str) -> tuple[int, int] | None:
     r = receipts.c
     with ledger.read() as conn:
         row = conn.execute(
-            select(func.min(r.finished_at), func.max(r.finished_at)).where(
-                r.transcoder == address
-            )
+            select(func.min(r.finished_at), func.max(r.finished_at)).where(r.transcoder == address)
         ).first()
         if row is None or row[0] is None:
             in_balances = conn.execute(
@@ -372,8 +376,10 @@ def unsettled_value(
     ok = (r.status == "ok") & r.flagged.is_(None)
     query = (
         select(
-            r.price_per_unit, r.pixels_per_unit,
-            func.sum(r.pixels_encoded), func.sum(r.pixels_decoded),
+            r.price_per_unit,
+            r.pixels_per_unit,
+            func.sum(r.pixels_encoded),
+            func.sum(r.pixels_decoded),
         )
         .where(r.credited_epoch > start, r.transcoder == address, ok)
         .group_by(r.price_per_unit, r.pixels_per_unit)
@@ -517,11 +523,15 @@ def gross_since(ledger: Ledger, since: int, decode_weight: Fraction) -> int:
         first = _window(ledger, conn, since)
         rows = conn.execute(
             select(
-                r.price_per_unit, r.pixels_per_unit,
-                func.sum(r.pixels_encoded), func.sum(r.pixels_decoded),
+                r.price_per_unit,
+                r.pixels_per_unit,
+                func.sum(r.pixels_encoded),
+                func.sum(r.pixels_decoded),
             )
             .where(
-                r.credited_epoch >= first, r.finished_at > since, r.status == "ok",
+                r.credited_epoch >= first,
+                r.finished_at > since,
+                r.status == "ok",
                 r.flagged.is_(None),
             )
             .group_by(r.price_per_unit, r.pixels_per_unit)

@@ -19,6 +19,7 @@ from livepool.api.routes.miners import settings_typed_data
 from livepool.api.settings import ServiceSettings, get_settings
 from livepool.ingest import ingest_receipts
 from livepool.ledger import Ledger
+from tests.e2e.conftest import anvil  # noqa: F401  (a fixture)
 from tests.offchain.conftest import _make_url, postgres_admin  # noqa: F401  (fixtures)
 
 GENESIS = 1_764_028_800  # 2025-11-25T00:00:00Z
@@ -64,15 +65,18 @@ def seeded_ledger(url: str) -> Ledger:
     """Epoch 0 with 200 receipts, closed; 50 more receipts in the open epoch 1."""
     ledger = Ledger(url)
     epochs.configure(
-        ledger, fee_address=FEE, genesis=GENESIS, epoch_seconds=DAY, settle_seconds=3_600,
-        orchestrator=ORCHESTRATOR, commission_bps=500,
+        ledger,
+        fee_address=FEE,
+        genesis=GENESIS,
+        epoch_seconds=DAY,
+        settle_seconds=3_600,
+        orchestrator=ORCHESTRATOR,
+        commission_bps=500,
     )
     report = ingest_receipts(ledger, [make_receipt(n) for n in range(200)])
     assert report.accepted == 200, report.summary()
     epochs.close_epoch(ledger, 0, now=GENESIS + DAY + 3_600)
-    late = [
-        make_receipt(1_000 + n, finished_at=NOW - 900 + n * 10) for n in range(50)
-    ]
+    late = [make_receipt(1_000 + n, finished_at=NOW - 900 + n * 10) for n in range(50)]
     assert ingest_receipts(ledger, late).accepted == 50
     return ledger
 

@@ -45,9 +45,12 @@ def test_chain__node_unreachable__serves_and_reports_age(ledger, settings, tmp_p
         # A snapshot from before the node went away stays, and says how old it is.
         old = int(time.time()) - 60
         service.chain.state = replace(
-            ChainState(), updated_at=old, block=10,
+            ChainState(),
+            updated_at=old,
+            block=10,
             active=RootInfo(epoch=0, root="0x" + "11" * 32, total=5, data_hash="0x" + "22" * 32),
-            balance=10, total_claimed=0,
+            balance=10,
+            total_claimed=0,
         )
         service.chain.refresh_once()  # fails again: keeps the snapshot, notes the error
         assert service.state.updated_at == old and service.state.error is not None

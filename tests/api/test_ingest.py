@@ -30,12 +30,12 @@ def test_receipts__mixed_batch__outcome_per_item(client, tokens, ledger):
     client.post("/v1/receipts", json={"receipts": [fresh(0), fresh(1)]}, headers=tokens.ours)
     before = ledger.count(receipts)
     batch = [
-        fresh(0),                      # duplicate
-        fresh(1, latency_ms=1),        # conflict: same id, other content
-        fresh(2, duration_ms=0),       # rejected: invalid field
+        fresh(0),  # duplicate
+        fresh(1, latency_ms=1),  # conflict: same id, other content
+        fresh(2, duration_ms=0),  # rejected: invalid field
         fresh(3, orchestrator=OTHER_ORCHESTRATOR),  # rejected: not this token's
-        fresh(4),                      # accepted
-        "not an object",               # rejected
+        fresh(4),  # accepted
+        "not an object",  # rejected
     ]
     response = client.post("/v1/receipts", json={"receipts": batch}, headers=tokens.ours)
     assert response.status_code == 200
@@ -133,7 +133,8 @@ def test_receipts__wrong_content_type__415(client, tokens):
 def test_receipts__malformed_body__422(client, tokens):
     for body in ("{", "[]", '{"receipts": 3}'):
         response = client.post(
-            "/v1/receipts", content=body,
+            "/v1/receipts",
+            content=body,
             headers={**tokens.ours, "Content-Type": "application/json"},
         )
         assert response.status_code == 422, body
@@ -163,7 +164,9 @@ def test_verdicts__unknown_or_other_orchestrators_receipt__rejected(client, toke
 
 
 def test_ingest__counts_in_metrics(client, tokens):
-    client.post("/v1/receipts", json={"receipts": [fresh(0), fresh(1, seq=-1)]}, headers=tokens.ours)
+    client.post(
+        "/v1/receipts", json={"receipts": [fresh(0), fresh(1, seq=-1)]}, headers=tokens.ours
+    )
     text = client.get("/metrics").text
     assert 'livepool_ingest_items_total{kind="receipt",outcome="accepted"} 1.0' in text
     assert 'livepool_ingest_items_total{kind="receipt",outcome="rejected"} 1.0' in text

@@ -17,13 +17,12 @@ from web3 import Web3
 from livepool import epochs, operations, servicedb
 from livepool.chain import Distributor
 from livepool.ledger import Ledger
-from tests.e2e.conftest import (  # noqa: F401  (anvil is a fixture)
+from tests.e2e.conftest import (
     CHALLENGE_PERIOD,
     EPOCH_SECONDS,
     ETH,
     GENESIS,
     SETTLE_SECONDS,
-    anvil,
     free_port,
     run_epoch,
 )
@@ -43,12 +42,18 @@ def served(anvil, networks, tmp_path):
         fee = accounts.test_accounts[4]
         miners = [accounts.test_accounts[i] for i in range(5, 8)]
         epochs.configure(
-            ledger, fee_address=fee.address, genesis=GENESIS, epoch_seconds=EPOCH_SECONDS,
-            settle_seconds=SETTLE_SECONDS, commission_bps=500,
+            ledger,
+            fee_address=fee.address,
+            genesis=GENESIS,
+            epoch_seconds=EPOCH_SECONDS,
+            settle_seconds=SETTLE_SECONDS,
+            commission_bps=500,
         )
         deploy_block = chain.blocks.height
         distributor = Distributor.deploy(
-            operator, poster=poster.address, guardian=guardian.address,
+            operator,
+            poster=poster.address,
+            guardian=guardian.address,
             challenge_period=CHALLENGE_PERIOD,
         )
         distributor.fund(operator, 20 * ETH)
@@ -71,9 +76,19 @@ def served(anvil, networks, tmp_path):
         "LIVEPOOL_VIEW_CACHE_SECONDS": "0",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "livepool.cli", "--database-url", ledger.url, "serve",
-         "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "livepool.cli",
+            "--database-url",
+            ledger.url,
+            "serve",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -121,8 +136,12 @@ def test_live__claim_with_returned_calldata__pays_exactly_claimable(served, anvi
         w3 = Web3(Web3.HTTPProvider(anvil))
         before = w3.eth.get_balance(miner)
         tx_hash = w3.eth.send_transaction(
-            {"from": miner, "to": proof["tx"]["to"], "data": proof["tx"]["data"],
-             "value": int(proof["tx"]["value"])}
+            {
+                "from": miner,
+                "to": proof["tx"]["to"],
+                "data": proof["tx"]["data"],
+                "value": int(proof["tx"]["value"]),
+            }
         )
         receipt = w3.eth.wait_for_transaction_receipt(tx_hash)
         assert receipt.status == 1

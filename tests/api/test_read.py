@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from livepool import epochs
-from livepool.merkle import MerkleTree, keccak256, verify_proof, leaf_hash
+from livepool.merkle import MerkleTree, keccak256, leaf_hash, verify_proof
 
 from .conftest import CONTRACT, FEE, GENESIS, MINERS, NOW, STRANGER
 
@@ -110,7 +110,11 @@ def test_miner__balances_stats_rigs_history(client, ledger):
     assert balances["claimable"] == balances["cumulative"]
     assert int(balances["unsettled"]) > 0  # epoch 1's receipts
     assert body["settings"] == {
-        "mode": "claim", "threshold": "0", "gas_cap_bps": None, "nonce": 0, "updated_at": None,
+        "mode": "claim",
+        "threshold": "0",
+        "gas_cap_bps": None,
+        "nonce": 0,
+        "updated_at": None,
     }
     assert body["next_payout"]["reason"] == "claimable"
     assert {r["node"] for r in body["rigs"]} == {"rig-0", "rig-1", "rig-2"}
@@ -150,7 +154,9 @@ def test_proof__verifies_against_root_with_calldata(client, ledger):
     assert body["root"] == tree.root_hex and body["epoch"] == 0
     assert verify_proof(body["root"], leaf_hash(miner, int(body["cumulative"])), body["proof"])
     assert body["tx"]["to"] == CONTRACT and body["tx"]["value"] == "0"
-    assert body["tx"]["data"].startswith("0x" + keccak256(b"claim(address,uint256,bytes32[])")[:4].hex())
+    assert body["tx"]["data"].startswith(
+        "0x" + keccak256(b"claim(address,uint256,bytes32[])")[:4].hex()
+    )
 
 
 def test_proof__no_leaf__404(client):

@@ -12,8 +12,6 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from livepool.ledger import receipts
-
 
 @pytest.fixture
 def api_schema(client, app):

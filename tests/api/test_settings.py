@@ -7,14 +7,19 @@ from sqlalchemy import select
 
 from livepool.servicedb import settings_signatures
 
-from .conftest import CONTRACT, MINER_KEYS, NOW
+from .conftest import MINER_KEYS, NOW
 
 KEY = MINER_KEYS[0]
 
 
 def body(nonce: int = 1, **overrides):
-    b = {"mode": "push", "threshold": "10000000000000000", "gas_cap_bps": 1000,
-         "nonce": nonce, "deadline": NOW + 600}
+    b = {
+        "mode": "push",
+        "threshold": "10000000000000000",
+        "gas_cap_bps": 1000,
+        "nonce": nonce,
+        "deadline": NOW + 600,
+    }
     b.update(overrides)
     return b
 
@@ -28,7 +33,10 @@ def test_settings__signed_by_miner__saved_and_audited(client, sign, ledger):
     response = client.put(f"/v1/miners/{KEY.address}/settings", json=sign(KEY, body()))
     assert response.status_code == 200
     assert response.json() == {
-        "mode": "push", "threshold": "10000000000000000", "gas_cap_bps": 1000, "nonce": 1,
+        "mode": "push",
+        "threshold": "10000000000000000",
+        "gas_cap_bps": 1000,
+        "nonce": 1,
         "updated_at": NOW,
     }
     miner = client.get(f"/v1/miners/{KEY.address}").json()
@@ -36,7 +44,8 @@ def test_settings__signed_by_miner__saved_and_audited(client, sign, ledger):
     assert [row.nonce for row in trail(ledger)] == [1]
     assert ledger.payout_settings()[0]["mode"] == "push"  # the keeper's table
     second = client.put(
-        f"/v1/miners/{KEY.address}/settings", json=sign(KEY, body(2, mode="claim", gas_cap_bps=None))
+        f"/v1/miners/{KEY.address}/settings",
+        json=sign(KEY, body(2, mode="claim", gas_cap_bps=None)),
     )
     assert second.status_code == 200 and second.json()["mode"] == "claim"
     assert [row.nonce for row in trail(ledger)] == [1, 2]

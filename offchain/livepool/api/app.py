@@ -130,8 +130,12 @@ def create_app(ledger: Ledger | None = None) -> FastAPI:
     for router in (health.router, pool.router, epochs.router, miners.router, ingest.router):
         app.include_router(router)
 
-    @app.get("/metrics", response_class=Response, tags=["health"],
-             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
+    @app.get(
+        "/metrics",
+        response_class=Response,
+        tags=["health"],
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
     def metrics(request: Request) -> Response:
         """Prometheus metrics of this process."""
         service: Service = request.app.state.service

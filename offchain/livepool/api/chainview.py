@@ -144,7 +144,9 @@ class ChainView:
             try:
                 self.state = self._read()
             except Exception as exc:
-                message = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+                message = (
+                    f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+                )
                 log.warning("chain refresh failed: %s", message)
                 self.state = replace(self.state, error=message)
         if self.on_refresh is not None:

@@ -37,8 +37,9 @@ async def get_clock() -> int:
 
 
 async def parse_address(
-    address: Annotated[str, Path(description="An address: all lower-case, all upper-case, "
-                                             "or EIP-55 checksummed.")],
+    address: Annotated[
+        str, Path(description="An address: all lower-case, all upper-case, or EIP-55 checksummed.")
+    ],
 ) -> str:
     """The checksummed address, or 422 (mixed case must match its checksum)."""
     body = address[2:] if address[:2] in ("0x", "0X") else None
@@ -53,7 +54,9 @@ async def parse_address(
     return str(to_checksum_address("0x" + body))
 
 
-def require_orchestrator(request: Request, service: Annotated[Service, Depends(get_service)]) -> str:
+def require_orchestrator(
+    request: Request, service: Annotated[Service, Depends(get_service)]
+) -> str:
     """The orchestrator whose bearer token authorises this request, or 401."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")

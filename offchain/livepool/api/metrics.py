@@ -30,14 +30,16 @@ class Metrics:
             registry=self.registry,
         )
         self.liabilities = Gauge(
-            "livepool_liabilities_wei", "Active root total minus total claimed.",
+            "livepool_liabilities_wei",
+            "Active root total minus total claimed.",
             registry=self.registry,
         )
         self.balance = Gauge(
             "livepool_contract_balance_wei", "The distributor's balance.", registry=self.registry
         )
         self.chain_age = Gauge(
-            "livepool_chain_data_age_seconds", "Seconds since the last chain refresh.",
+            "livepool_chain_data_age_seconds",
+            "Seconds since the last chain refresh.",
             registry=self.registry,
         )
         self.latency = Histogram(

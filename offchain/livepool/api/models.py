@@ -10,11 +10,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 __all__ = [
+    "ERRORS",
     "ChainFreshness",
     "ConfigPublic",
-    "ERRORS",
-    "ErrorPublic",
     "EpochListPublic",
+    "ErrorPublic",
     "HealthPublic",
     "IngestResultPublic",
     "MinerPublic",

@@ -53,9 +53,13 @@ def build(ledger: Ledger, epoch: int, contract: str | None, chain_id: int) -> Ep
     for account, cumulative in tree.values:
         proof = tree.proof(account)
         proof_hex = ["0x" + p.hex() for p in proof]
-        data = "0x" + (
-            CLAIM_SELECTOR + abi_encode(["address", "uint256", "bytes32[]"], [account, cumulative, proof])
-        ).hex()
+        data = (
+            "0x"
+            + (
+                CLAIM_SELECTOR
+                + abi_encode(["address", "uint256", "bytes32[]"], [account, cumulative, proof])
+            ).hex()
+        )
         head = f'{{"account":"{account}","cumulative":"{cumulative}","claimed":"'.encode()
         tail = (
             f'","proof":{json.dumps(proof_hex, separators=(",", ":"))},"root":"{root}",'

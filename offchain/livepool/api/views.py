@@ -107,7 +107,9 @@ def _rig_stats(rows: list[tuple[Any, ...]], now: int, online: int) -> dict[str, 
     }
 
 
-def _rigs(rows: list[tuple[Any, ...]], now: int, online: int) -> dict[tuple[str, str], dict[str, Any]]:
+def _rigs(
+    rows: list[tuple[Any, ...]], now: int, online: int
+) -> dict[tuple[str, str], dict[str, Any]]:
     by_rig: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
     for row in rows:
         by_rig.setdefault((row[0], row[1] or "default"), []).append(row)
@@ -135,7 +137,12 @@ def _epoch_window(config: dict[str, Any], now: int) -> dict[str, int]:
 def _root(info: Any) -> dict[str, Any] | None:
     if info is None:
         return None
-    out = {"epoch": info.epoch, "root": info.root, "total": str(info.total), "data_hash": info.data_hash}
+    out = {
+        "epoch": info.epoch,
+        "root": info.root,
+        "total": str(info.total),
+        "data_hash": info.data_hash,
+    }
     if info.valid_at is not None:
         out["valid_at"] = info.valid_at
     return out
@@ -160,7 +167,10 @@ def pool_view(
     week_pixels = sum(work.series.values())
     decode_weight = Fraction(config["decode_weight"])
     funds: dict[str, Any] = {
-        "balance": None, "total_claimed": None, "liabilities": None, "surplus": None,
+        "balance": None,
+        "total_claimed": None,
+        "liabilities": None,
+        "surplus": None,
         "solvent": None,
     }
     if state.balance is not None and state.total_claimed is not None:
@@ -202,7 +212,9 @@ def pool_view(
                 "week": week_pixels / WEEK,
             },
             "segments_24h": overall["segments"],
-            "failed_rate_24h": overall["failed"] / overall["segments"] if overall["segments"] else 0.0,
+            "failed_rate_24h": overall["failed"] / overall["segments"]
+            if overall["segments"]
+            else 0.0,
             "gross_24h": str(servicedb.gross_since(ledger, now - DAY, decode_weight)),
             "latency_ratio_p50": overall["latency_ratio_p50"],
             "latency_ratio_p95": overall["latency_ratio_p95"],
@@ -225,7 +237,9 @@ def pool_view(
     }
 
 
-def selection_view(ledger: Ledger, settings: ServiceSettings, now: int, window: int = HOUR) -> dict[str, Any]:
+def selection_view(
+    ledger: Ledger, settings: ServiceSettings, now: int, window: int = HOUR
+) -> dict[str, Any]:
     """``GET /v1/selection``: online rigs by score over the last ``window`` seconds."""
     work = servicedb.pool_work(ledger, now, window)
     rigs = _rigs(work.rows, now, settings.online_seconds)
@@ -273,7 +287,9 @@ def miner_view(
     config = _config(ledger)
     active = active_epoch(ledger, state, settings)
     pending = state.pending.epoch if state.pending else None
-    cumulative_by = servicedb.latest_balances(ledger, address, [e for e in (active, pending) if e is not None])
+    cumulative_by = servicedb.latest_balances(
+        ledger, address, [e for e in (active, pending) if e is not None]
+    )
     cumulative = cumulative_by.get(active, 0) if active is not None else 0
     in_pending = max(0, cumulative_by.get(pending, 0) - cumulative) if pending is not None else 0
     claimed = state.claimed.get(address, 0)
@@ -316,15 +332,19 @@ def miner_view(
         if (address, node) not in rigs:
             rig_list.append(
                 {
-                    "node": node, "online": last_seen > now - settings.online_seconds,
-                    "last_seen": last_seen, "region": region, "pixels_per_second": 0.0,
-                    "segments": 0, "failed": 0, "latency_p95_ms": None,
-                    "realtime_ratio": None, "score": 0.0,
+                    "node": node,
+                    "online": last_seen > now - settings.online_seconds,
+                    "last_seen": last_seen,
+                    "region": region,
+                    "pixels_per_second": 0.0,
+                    "segments": 0,
+                    "failed": 0,
+                    "latency_p95_ms": None,
+                    "realtime_ratio": None,
+                    "score": 0.0,
                 }
             )
-    next_payout = _next_payout(
-        settings_row, claimable, in_pending, state, unsettled, window, now
-    )
+    next_payout = _next_payout(settings_row, claimable, in_pending, state, unsettled, window, now)
     first_seen, last_seen = seen if seen else (None, None)
     return {
         "address": address,
@@ -357,7 +377,16 @@ def miner_view(
                 "failed_segments": int(h["failed_segments"]),
                 **{
                     k: str(int(h[k]))
-                    for k in ("pixels", "gross", "commission", "penalty", "overhead", "delta", "cumulative", "debt")
+                    for k in (
+                        "pixels",
+                        "gross",
+                        "commission",
+                        "penalty",
+                        "overhead",
+                        "delta",
+                        "cumulative",
+                        "debt",
+                    )
                 },
             }
             for h in history
@@ -379,26 +408,36 @@ def _next_payout(
     push, threshold = settings_row["mode"] == "push", int(settings_row["threshold"])
     if claimable > 0 and push and claimable >= threshold:
         return {
-            "reason": "queued_push", "eta": None, "amount": str(claimable),
+            "reason": "queued_push",
+            "eta": None,
+            "amount": str(claimable),
             "detail": "the pool will push this balance in its next payout batch",
         }
     if claimable > 0 and not push:
         return {
-            "reason": "claimable", "eta": now, "amount": str(claimable),
+            "reason": "claimable",
+            "eta": now,
+            "amount": str(claimable),
             "detail": "claim it now from your wallet with the proof",
         }
     if in_pending > 0 and state.pending is not None:
         return {
-            "reason": "challenge_window", "eta": state.pending.valid_at, "amount": str(in_pending),
+            "reason": "challenge_window",
+            "eta": state.pending.valid_at,
+            "amount": str(in_pending),
             "detail": "the new root is waiting out its challenge window",
         }
     if push and claimable > 0:
         return {
-            "reason": "below_threshold", "eta": None, "amount": str(claimable),
+            "reason": "below_threshold",
+            "eta": None,
+            "amount": str(claimable),
             "detail": f"the claimable balance is below your push threshold of {threshold} wei",
         }
     return {
-        "reason": "epoch_open", "eta": window["settle_at"], "amount": str(unsettled),
+        "reason": "epoch_open",
+        "eta": window["settle_at"],
+        "amount": str(unsettled),
         "detail": "the current epoch is still open; it closes after its settle time",
     }
 

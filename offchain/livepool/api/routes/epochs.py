@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from livepool import servicedb
 from livepool.api.deps import ServiceDep
-from livepool.api.models import ERRORS, ErrorPublic, EpochListPublic
+from livepool.api.models import ERRORS, EpochListPublic, ErrorPublic
 from livepool.api.views import epoch_state
 from livepool.epochs import epoch_tree
 

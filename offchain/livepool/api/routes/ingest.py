@@ -50,7 +50,9 @@ class _AllOutcomes(_ingest.IngestReport):
         self.outcomes[item.index] = item
 
 
-async def _read_items(request: Request, service: Service, shape: type[Any], key: str) -> list[bytes]:
+async def _read_items(
+    request: Request, service: Service, shape: type[Any], key: str
+) -> list[bytes]:
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media != "application/json":
         raise HTTPException(415, f"content type must be application/json, not {media or 'none'!r}")
@@ -92,10 +94,14 @@ def _store(service: Service, orchestrator: str, items: list[bytes], kind: str) -
         if tag == _ingest._RECEIPT:
             ids[index] = entry[2][0]
             if kind != "receipt":
-                entry = _rejected(index, "receipt", entry[2][0], "a receipt: post it to /v1/receipts")
+                entry = _rejected(
+                    index, "receipt", entry[2][0], "a receipt: post it to /v1/receipts"
+                )
             elif entry[2][1] != orchestrator:
                 entry = _rejected(
-                    index, "receipt", entry[2][0],
+                    index,
+                    "receipt",
+                    entry[2][0],
                     f"orchestrator: {entry[2][1]} is not this token's orchestrator",
                 )
         elif tag == _ingest._VERDICT:
@@ -120,8 +126,11 @@ def _store(service: Service, orchestrator: str, items: list[bytes], kind: str) -
             results.append({"id": ids.get(index), "outcome": "accepted", "reason": None})
             continue
         results.append(
-            {"id": problem.id, "outcome": problem.outcome,
-             "reason": None if problem.outcome == "duplicate" else problem.reason}
+            {
+                "id": problem.id,
+                "outcome": problem.outcome,
+                "reason": None if problem.outcome == "duplicate" else problem.reason,
+            }
         )
         if problem.outcome == "rejected":
             metrics.rejects.labels(_ingest._reason_key(problem)).inc()

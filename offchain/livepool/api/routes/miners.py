@@ -12,7 +12,15 @@ from fastapi.responses import Response
 
 from livepool import servicedb
 from livepool.api.deps import Clock, MinerAddress, ServiceDep
-from livepool.api.models import ERRORS, ErrorPublic, MinerPublic, PaymentsPublic, ProofPublic, SettingsIn, SettingsPublic
+from livepool.api.models import (
+    ERRORS,
+    ErrorPublic,
+    MinerPublic,
+    PaymentsPublic,
+    ProofPublic,
+    SettingsIn,
+    SettingsPublic,
+)
 from livepool.api.routes.pool import EIP712_NAME, EIP712_VERSION
 from livepool.api.service import Service
 from livepool.api.views import NotSeen, miner_view, not_seen_detail, payments_view
@@ -23,7 +31,10 @@ _NOT_SEEN: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorPublic, "description": "The pool has never seen this miner."}
 }
 _BAD_SIGNATURE: dict[int | str, dict[str, Any]] = {
-    403: {"model": ErrorPublic, "description": "Bad or expired signature, replayed nonce, wrong domain."},
+    403: {
+        "model": ErrorPublic,
+        "description": "Bad or expired signature, replayed nonce, wrong domain.",
+    },
     413: {"model": ErrorPublic, "description": "Body too large."},
     415: {"model": ErrorPublic, "description": "Not application/json."},
 }
@@ -119,14 +130,19 @@ async def get_proof(address: MinerAddress, service: ServiceDep) -> Response:
     proofs = service.proofs.ready(epoch) or await run_in_threadpool(service.proofs.get, epoch)
     body = proofs.render(address, service.state.claimed.get(address, 0))
     if body is None:
-        raise HTTPException(404, f"account {address} has no leaf in the active root (epoch {epoch})")
+        raise HTTPException(
+            404, f"account {address} has no leaf in the active root (epoch {epoch})"
+        )
     return Response(body, media_type=JSON)
 
 
 @router.put(
     "/{address}/settings",
     response_model=SettingsPublic,
-    responses={**_BAD_SIGNATURE, 503: {"model": ErrorPublic, "description": "No contract configured."}},
+    responses={
+        **_BAD_SIGNATURE,
+        503: {"model": ErrorPublic, "description": "No contract configured."},
+    },
 )
 def put_settings(
     address: MinerAddress, body: SettingsIn, service: ServiceDep, now: Clock
