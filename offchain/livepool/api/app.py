@@ -127,7 +127,8 @@ def create_app(ledger: Ledger | None = None) -> FastAPI:
         summary="Proofs, statements, stats and authenticated ingest of a Livepeer pool.",
         lifespan=lifespan,
     )
-    for router in (health.router, pool.router, epochs.router, miners.router, ingest.router):
+    # The proof route is matched first: routing tries routes in order.
+    for router in (miners.router, health.router, pool.router, epochs.router, ingest.router):
         app.include_router(router)
 
     @app.get(

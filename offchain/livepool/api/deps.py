@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Annotated
 
@@ -19,6 +20,7 @@ __all__ = [
     "Orchestrator",
     "ServiceDep",
     "SettingsDep",
+    "checksummed",
     "get_clock",
     "get_service",
     "parse_address",
@@ -36,22 +38,30 @@ async def get_clock() -> int:
     return int(time.time())
 
 
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+@functools.lru_cache(maxsize=65_536)
+def checksummed(address: str) -> tuple[str | None, str]:
+    """``(checksummed, "")`` or ``(None, why not)``; cached (two keccaks otherwise)."""
+    body = address[2:] if address[:2] in ("0x", "0X") else None
+    if body is None or len(body) != 40 or not _HEX.issuperset(body):
+        return None, f"address: not a 20-byte 0x-hex address: {address[:60]!r}"
+    if body != body.lower() and body != body.upper() and not is_checksum_address(address):
+        return None, f"address: {address} fails its EIP-55 checksum"
+    return str(to_checksum_address("0x" + body)), ""
+
+
 async def parse_address(
     address: Annotated[
         str, Path(description="An address: all lower-case, all upper-case, or EIP-55 checksummed.")
     ],
 ) -> str:
     """The checksummed address, or 422 (mixed case must match its checksum)."""
-    body = address[2:] if address[:2] in ("0x", "0X") else None
-    if body is None or len(body) != 40:
-        raise HTTPException(422, f"address: not a 20-byte 0x-hex address: {address[:60]!r}")
-    try:
-        int(body, 16)
-    except ValueError:
-        raise HTTPException(422, f"address: not hex: {address[:60]!r}") from None
-    if body != body.lower() and body != body.upper() and not is_checksum_address(address):
-        raise HTTPException(422, f"address: {address} fails its EIP-55 checksum")
-    return str(to_checksum_address("0x" + body))
+    account, problem = checksummed(address)
+    if account is None:
+        raise HTTPException(422, problem)
+    return account
 
 
 def require_orchestrator(

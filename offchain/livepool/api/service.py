@@ -28,8 +28,11 @@ class Service:
         self.metrics = Metrics()
         self.proofs = ProofCache(self.ledger, settings.contract, settings.chain_id)
         self.chain = ChainView(settings, on_refresh=self._after_refresh)
-        self._views: dict[object, tuple[float, bytes]] = {}
+        self._views: dict[object, tuple[float, bytes, int]] = {}
         self._view_lock = threading.Lock()
+        self._building: dict[object, threading.Lock] = {}
+        #: Bumped by every write: a view built before it is never served stale.
+        self._generation = 0
         self.statements: dict[int, tuple[bytes, str]] = {}  # immutable: kept forever
         self.trees: dict[int, bytes] = {}
         #: The epoch proofs are served from (set by each refresh).
@@ -75,18 +78,43 @@ class Service:
         return hit[1] if hit is not None and hit[0] > time.monotonic() else None
 
     def cached(self, key: object, build: Callable[[], bytes]) -> bytes:
-        """``build()``'s bytes, reused for ``view_cache_seconds``."""
-        now = time.monotonic()
+        """``build()``'s bytes, reused for ``view_cache_seconds``.
+
+        One build per key at a time: a stale entry is served while one thread rebuilds
+        it (so a busy view never queues requests behind its recomputation), and only the
+        first request for a key never seen waits — the others wait for that one build.
+        """
         hit = self._views.get(key)
+        now = time.monotonic()
         if hit is not None and hit[0] > now:
             return hit[1]
-        body = build()
         with self._view_lock:
-            if len(self._views) > 10_000:
-                self._views.clear()
-            self._views[key] = (now + self.settings.view_cache_seconds, body)
-        return body
+            lock = self._building.setdefault(key, threading.Lock())
+        if hit is not None and not self._generation_changed(hit):
+            if not lock.acquire(blocking=False):
+                return hit[1]  # another thread is rebuilding it: serve the stale bytes
+        else:
+            lock.acquire()
+        try:
+            again = self._views.get(key)
+            if again is not None and again[0] > time.monotonic() and again is not hit:
+                return again[1]
+            generation = self._generation
+            body = build()
+            with self._view_lock:
+                if len(self._views) > 10_000:
+                    self._views.clear()
+                expires = time.monotonic() + self.settings.view_cache_seconds
+                self._views[key] = (expires, body, generation)
+            return body
+        finally:
+            lock.release()
+
+    def _generation_changed(self, hit: tuple[float, bytes, int]) -> bool:
+        return hit[2] != self._generation
 
     def invalidate(self) -> None:
-        """Forget cached views (after a write)."""
-        self._views.clear()
+        """Mark cached views out of date (after a write): the next request rebuilds."""
+        self._generation += 1
+        with self._view_lock:
+            self._views = {k: (0.0, v[1], v[2]) for k, v in self._views.items()}
