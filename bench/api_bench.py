@@ -385,7 +385,7 @@ def main() -> None:
                 load,
             )
         )
-        workers = {r[0]: r for r in load if r[1].startswith("GET /healthz")}
+        workers = {r[0]: r for r in load if r[1] == "GET /healthz (trivial)"}
         if "PostgreSQL, 1w" in workers and "PostgreSQL, 2w" in workers:
             one = float(workers["PostgreSQL, 1w"][2].replace(",", ""))
             two = float(workers["PostgreSQL, 2w"][2].replace(",", ""))

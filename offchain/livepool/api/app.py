@@ -9,12 +9,12 @@ error a client sees is ``{"detail": "<plain sentence>"}``; an unexpected excepti
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
@@ -31,7 +31,7 @@ from livepool.ledger import Ledger
 
 __all__ = ["create_app"]
 
-log = logging.getLogger("livepool.api")
+log = structlog.get_logger("livepool.api")
 
 NOT_BUILT = (
     "<!doctype html><html><head><title>Livepool</title></head><body>"
@@ -107,10 +107,9 @@ def create_app(ledger: Ledger | None = None) -> FastAPI:
         settings: ServiceSettings = app.dependency_overrides.get(get_settings, get_settings)()
         service = Service(settings, ledger)
         app.state.service = service
-        if service.chain.enabled:
-            service.start()
-        else:  # off-chain: the ledger alone says which epoch proofs come from
+        if not service.chain.enabled:  # off-chain: the ledger alone names the epoch, now
             service.chain.refresh_once()
+        service.start()  # then every chain_refresh_seconds (new roots, new closed epochs)
         web = settings.web_dir
         if web.is_dir():
             app.mount("/", StaticFiles(directory=web, html=True), name="dashboard")
@@ -167,12 +166,12 @@ def create_app(ledger: Ledger | None = None) -> FastAPI:
 
     @app.exception_handler(LedgerError)
     async def ledger_error(request: Request, exc: LedgerError) -> Response:
-        log.warning("ledger error on %s: %s", request.url.path, exc)
+        log.warning("ledger error", path=request.url.path, error=str(exc))
         return JSONResponse({"detail": "the ledger cannot be read right now"}, 503)
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> Response:
-        log.error("unexpected error on %s", request.url.path, exc_info=exc)
+        log.error("unexpected error", path=request.url.path, exc_info=exc)
         return JSONResponse({"detail": "internal error"}, 500)
 
     app.add_middleware(GuardMiddleware, service_app=app)

@@ -16,7 +16,6 @@ as it sees the epoch, so the proof endpoint only concatenates bytes.
 from __future__ import annotations
 
 import json
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -24,11 +23,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from livepool.api.settings import ServiceSettings
 
 __all__ = ["ChainState", "ChainView", "Payment", "RootInfo", "load_abi"]
 
-log = logging.getLogger("livepool.api.chain")
+log = structlog.get_logger("livepool.api.chain")
 
 #: Blocks per eth_getLogs call (public RPCs cap ranges at 10k).
 LOG_CHUNK = 5_000
@@ -147,7 +148,7 @@ class ChainView:
                 message = (
                     f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
                 )
-                log.warning("chain refresh failed: %s", message)
+                log.warning("chain refresh failed", error=message, rpc=self.settings.rpc_url)
                 self.state = replace(self.state, error=message)
         if self.on_refresh is not None:
             try:
