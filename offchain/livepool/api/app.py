@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from livepool.api.routes import epochs, health, ingest, miners, pool
 from livepool.api.service import Service
 from livepool.api.settings import ServiceSettings, get_settings
-from livepool.errors import LedgerError
+from livepool.errors import LedgerError, LivepoolError
 from livepool.ledger import Ledger
 
 __all__ = ["create_app"]
@@ -110,6 +110,10 @@ def create_app(ledger: Ledger | None = None) -> FastAPI:
         if not service.chain.enabled:  # off-chain: the ledger alone names the epoch, now
             service.chain.refresh_once()
         service.start()  # then every chain_refresh_seconds (new roots, new closed epochs)
+        try:  # so that no request of a busy worker waits for the first pool view
+            pool.pool_bytes(service, int(time.time()))
+        except LivepoolError as exc:
+            log.warning("pool view not warmed", error=str(exc))
         web = settings.web_dir
         if web.is_dir():
             app.mount("/", StaticFiles(directory=web, html=True), name="dashboard")

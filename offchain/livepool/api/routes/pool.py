@@ -8,6 +8,7 @@ from fastapi.responses import Response
 
 from livepool.api.deps import Clock, ServiceDep
 from livepool.api.models import ERRORS, ConfigPublic, PoolPublic, SelectionPublic
+from livepool.api.service import Service
 from livepool.api.views import pool_view, selection_view
 
 router = APIRouter(prefix="/v1", tags=["pool"], responses=ERRORS)
@@ -16,15 +17,20 @@ EIP712_NAME = "Livepool"
 EIP712_VERSION = "1"
 
 
-@router.get("/pool", response_model=PoolPublic)
-async def get_pool(service: ServiceDep, now: Clock) -> Response:
-    """Pool configuration, roots, funds, statistics and a 7-day hourly chart."""
+def pool_bytes(service: Service, now: int) -> bytes:
+    """The pool view's JSON, from the cache or built (the app warms it at startup)."""
 
     def build() -> bytes:
         view = pool_view(service.ledger, service.state, service.settings, now)
         return PoolPublic.model_validate(view).model_dump_json().encode()
 
-    body = service.fresh("pool") or await run_in_threadpool(service.cached, "pool", build)
+    return service.cached("pool", build)
+
+
+@router.get("/pool", response_model=PoolPublic)
+async def get_pool(service: ServiceDep, now: Clock) -> Response:
+    """Pool configuration, roots, funds, statistics and a 7-day hourly chart."""
+    body = service.fresh("pool") or await run_in_threadpool(pool_bytes, service, now)
     return Response(body, media_type="application/json")
 
 
