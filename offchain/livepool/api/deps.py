@@ -6,7 +6,7 @@ import functools
 import time
 from typing import Annotated
 
-from eth_utils import is_checksum_address, to_checksum_address
+from eth_utils.address import is_checksum_address, to_checksum_address
 from fastapi import Depends, HTTPException, Path, Request
 
 from livepool import servicedb

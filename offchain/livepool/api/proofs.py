@@ -11,7 +11,7 @@ import json
 import threading
 from dataclasses import dataclass
 
-from eth_abi import encode as abi_encode
+from eth_abi.abi import encode as abi_encode
 
 from livepool import epochs as _epochs
 from livepool.ledger import Ledger

@@ -345,10 +345,10 @@ def miner_view(
                 }
             )
     next_payout = _next_payout(settings_row, claimable, in_pending, state, unsettled, window, now)
-    first_seen, last_seen = seen if seen else (None, None)
+    first_seen, last_seen = seen if seen else (0, 0)
     return {
         "address": address,
-        "first_seen": first_seen or None,
+        "first_seen": first_seen or None,  # 0: known from chain payments only
         "last_seen": last_seen or None,
         "balances": {
             "unsettled": str(unsettled),

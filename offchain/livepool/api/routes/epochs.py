@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from livepool import servicedb
 from livepool.api.deps import ServiceDep
 from livepool.api.models import ERRORS, EpochListPublic, ErrorPublic
+from livepool.api.service import Service
 from livepool.api.views import epoch_state
 from livepool.epochs import epoch_tree
 
@@ -53,7 +54,7 @@ def list_epochs(
     }
 
 
-def _closed(service: Any, number: int) -> tuple[bytes, str]:
+def _closed(service: Service, number: int) -> tuple[bytes, str]:
     found = service.statements.get(number)
     if found is None:
         row = servicedb.closed_epoch(service.ledger, number)

@@ -110,7 +110,9 @@ async def get_proof(
     epoch = service.active_epoch
     if epoch is None:
         raise HTTPException(404, "there is no active root yet")
-    proofs = service.proofs.ready(epoch) or await run_in_threadpool(service.proofs.get, epoch)
+    proofs = service.proofs.ready(epoch)
+    if proofs is None:
+        proofs = await run_in_threadpool(service.proofs.get, epoch)
     body = proofs.render(account, service.state.claimed.get(account, 0))
     if body is None:
         raise HTTPException(
