@@ -42,6 +42,10 @@ def test_chain__node_unreachable__serves_and_reports_age(ledger, settings, tmp_p
         assert time.monotonic() - started < 2  # never waits on the node
         assert response.status_code == 200
         assert response.json()["chain"] == {"updated_at": None, "stale": True}
+        # No root read yet: no proof rather than one against a root the chain may lack.
+        proof = client.get(f"/v1/miners/{MINERS[0]}/proof")
+        assert proof.status_code == 404
+        assert proof.json() == {"detail": "there is no active root yet"}
         # A snapshot from before the node went away stays, and says how old it is.
         old = int(time.time()) - 60
         service.chain.state = replace(

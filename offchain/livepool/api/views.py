@@ -49,9 +49,10 @@ def _freshness(state: ChainState, settings: ServiceSettings, _now: float) -> dic
 
 
 def active_epoch(ledger: Ledger, state: ChainState, settings: ServiceSettings) -> int | None:
-    """The epoch whose root claims verify against: the chain's, or (off-chain, or before
-    the first refresh) the latest closed epoch."""
-    if state.updated_at is not None:
+    """The epoch whose root claims verify against: the chain's active root (``None``
+    before the first refresh), or, off-chain (no contract or RPC URL), the latest closed
+    epoch."""
+    if settings.contract and settings.rpc_url:
         return None if state.active is None else state.active.epoch
     return servicedb.latest_closed(ledger)
 
