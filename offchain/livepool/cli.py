@@ -379,6 +379,13 @@ def chain_cmd(script: str, args: tuple[str, ...]) -> None:
     os.execv(str(ape), [str(ape), "run", script, *args])
 
 
+# The service's commands live in livepool.api.cli.
+from livepool.api.cli import serve, token  # noqa: E402
+
+cli.add_command(serve)
+cli.add_command(token)
+
+
 def main() -> None:
     """Entry point of the ``livepool`` command."""
     cli(prog_name="livepool")

@@ -28,7 +28,7 @@ from livepool.accounting import BPS_DENOMINATOR, PoolSettings, commission_in_for
 from livepool.errors import EpochError, ValidationError
 from livepool.hashing import checksum_address
 
-__all__ = ["DEFAULT_DATA_DIR", "PoolConfig", "Settings", "get_settings", "or_setting"]
+__all__ = ["DEFAULT_DATA_DIR", "REPO_ROOT", "PoolConfig", "Settings", "get_settings", "or_setting"]
 
 DEFAULT_DATA_DIR: Final = Path("./data")
 
@@ -123,6 +123,10 @@ class PoolConfig(BaseModel):
         return {**self.stored(), "commission": [list(c) for c in self.commission]}
 
 
+#: The repository (for the default dashboard and compiled-artifact folders).
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
 class Settings(BaseSettings):
     """The process's settings, from ``LIVEPOOL_<FIELD>`` environment variables."""
 
@@ -132,6 +136,36 @@ class Settings(BaseSettings):
     database_url: str | None = None
     #: Where the SQLite ledger, published statements and deployment records live.
     data_dir: Path = DEFAULT_DATA_DIR
+
+    # --- the service (`livepool serve`) ---------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    #: The chain and the distributor; without ``contract`` and ``rpc_url`` the service
+    #: runs off-chain (the latest closed epoch stands in for the active root).
+    chain_id: int = 31337
+    contract: str | None = None
+    rpc_url: str | None = None
+    #: The block the contract was deployed in (logs are read from there).
+    deploy_block: int = 0
+    explorer_url: str = "https://arbiscan.io"
+    #: The compiled artifact with the distributor's ABI (ape's manifest, or a
+    #: ``LivepoolDistributor.json`` holding ``{"abi": …}``).
+    abi_path: Path = REPO_ROOT / ".build" / "__local__.json"
+    web_dir: Path = REPO_ROOT / "web" / "dist"
+    published_dir: Path | None = None
+    #: Most items in one POST /v1/receipts or /v1/verdicts; bodies above max_body_bytes
+    #: are refused before they are read.
+    max_batch: int = 1000
+    max_body_bytes: int = 4 * 1024 * 1024
+    #: A rig or miner is online when it sent a receipt this recently.
+    online_seconds: int = 600
+    chain_refresh_seconds: float = 15.0
+    #: Pool and miner views are recomputed at most this often (a request never waits
+    #: for more than one recomputation).
+    view_cache_seconds: float = 5.0
+    #: Most seconds ahead a settings signature's deadline may be.
+    max_signature_seconds: int = 3600
 
 
 @lru_cache(maxsize=1)

@@ -18,22 +18,35 @@ from typing import Final
 from sqlalchemy import Connection, inspect, select, text
 
 from livepool.errors import LedgerError
-from livepool.ledger.schema import chain_actions, metadata, payout_settings, schema_version
+from livepool.ledger.schema import (
+    api_tokens,
+    chain_actions,
+    metadata,
+    payout_settings,
+    schema_version,
+    settings_nonces,
+    settings_signatures,
+)
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "applied_version", "migrate"]
 
 #: Tables that migration 2 added (migration 1 creates the others).
 _V2_TABLES: Final = ("chain_actions", "payout_settings")
+#: Tables that migration 3 added: the service's tokens and signed payout settings.
+_V3_TABLES: Final = ("api_tokens", "settings_nonces", "settings_signatures")
 
 #: The schema version this code writes.
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 
 #: ``version -> migration``: brings a database at ``version - 1`` to ``version``.
 MIGRATIONS: Final[dict[int, Callable[[Connection], None]]] = {
     1: lambda conn: metadata.create_all(
-        conn, tables=[t for t in metadata.sorted_tables if t.name not in _V2_TABLES]
+        conn, tables=[t for t in metadata.sorted_tables if t.name not in (*_V2_TABLES, *_V3_TABLES)]
     ),
     2: lambda conn: metadata.create_all(conn, tables=[chain_actions, payout_settings]),
+    3: lambda conn: metadata.create_all(
+        conn, tables=[api_tokens, settings_nonces, settings_signatures]
+    ),
 }
 
 

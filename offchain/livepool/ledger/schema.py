@@ -36,6 +36,7 @@ __all__ = [
     "CHAIN_ACTION_STATES",
     "PAYOUT_MODES",
     "UInt256",
+    "api_tokens",
     "balances",
     "chain_actions",
     "commission_changes",
@@ -47,6 +48,8 @@ __all__ = [
     "push_batches",
     "receipts",
     "schema_version",
+    "settings_nonces",
+    "settings_signatures",
     "verdicts",
 ]
 
@@ -266,3 +269,45 @@ payout_settings = Table(
 
 CHAIN_ACTION_STATES: Final = ("prepared", "confirmed", "abandoned")
 PAYOUT_MODES: Final = ("push", "claim")
+
+# --- the service (schema version 3) ---------------------------------------------------
+
+#: Orchestrator bearer tokens: ``lp_<token_id>_<secret>``; only sha256(secret) is kept.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_id", String(32), primary_key=True),
+    Column("orchestrator", String(42), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("secret_sha256", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger),
+)
+
+#: Each miner's settings nonce (the last one used) and gas cap; mode and threshold stay
+#: in ``payout_settings``, which the keeper already reads.
+settings_nonces = Table(
+    "settings_nonces",
+    metadata,
+    Column("address", String(42), primary_key=True),
+    Column("nonce", BigInteger, nullable=False),
+    Column("gas_cap_bps", Integer),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+#: The audit trail: every accepted signed settings change, verbatim.
+settings_signatures = Table(
+    "settings_signatures",
+    metadata,
+    Column("address", String(42), primary_key=True),
+    Column("nonce", BigInteger, primary_key=True, autoincrement=False),
+    Column("mode", String(8), nullable=False),
+    Column("threshold", UInt256, nullable=False),
+    Column("gas_cap_bps", Integer, nullable=False),
+    Column("deadline", BigInteger, nullable=False),
+    Column("chain_id", BigInteger, nullable=False),
+    Column("contract", String(42), nullable=False),
+    Column("signature", Text, nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+    Index("ix_settings_signatures_time", "received_at"),
+)
