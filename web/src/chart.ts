@@ -1,0 +1,67 @@
+/** uPlot line/bar charts. Rates are plain numbers; amounts are converted for the axis only. */
+
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+import { h } from "./dom";
+
+export interface ChartSpec {
+  label: string;
+  x: number[];
+  y: number[];
+  yFormat: (v: number) => string;
+  bars?: boolean;
+  timeAxis?: boolean;
+}
+
+/**
+ * Draw into a fresh container; width follows the container (375 px phones included).
+ * Returns the container; a canvas-less environment gets a text fallback instead.
+ */
+export function chart(spec: ChartSpec): HTMLElement {
+  const box = h("div", { class: "chart", role: "img", "aria-label": spec.label });
+  if (spec.x.length === 0) {
+    box.append(h("p", { class: "empty" }, "No data yet."));
+    return box;
+  }
+  const draw = () => {
+    const width = Math.max(280, Math.floor(box.clientWidth || 600));
+    try {
+      const plot = new uPlot(
+        {
+          width,
+          height: 220,
+          legend: { show: false },
+          cursor: { drag: { x: false, y: false } },
+          scales: { x: { time: spec.timeAxis !== false } },
+          axes: [
+            { stroke: "#3b4250", grid: { stroke: "#e3e6ea" } },
+            { stroke: "#3b4250", grid: { stroke: "#e3e6ea" }, size: 70, values: (_u, vals) => vals.map(spec.yFormat) },
+          ],
+          series: [
+            {},
+            {
+              label: spec.label,
+              stroke: "#1d4ed8",
+              fill: "rgba(29,78,216,0.12)",
+              width: 2,
+              paths: spec.bars && uPlot.paths.bars ? uPlot.paths.bars({ size: [0.7, 40] }) : undefined,
+              points: { show: false },
+            },
+          ],
+        },
+        [spec.x, spec.y],
+        box,
+      );
+      const ro = new ResizeObserver(() => {
+        const w = Math.max(280, Math.floor(box.clientWidth));
+        if (w && Math.abs(w - plot.width) > 4) plot.setSize({ width: w, height: 220 });
+      });
+      ro.observe(box);
+    } catch {
+      box.replaceChildren(h("p", { class: "empty" }, "The chart cannot be drawn in this browser."));
+    }
+  };
+  // Draw once the box is in the document so it knows its width.
+  requestAnimationFrame(draw);
+  return box;
+}
