@@ -23,6 +23,16 @@ export function chart(spec: ChartSpec): HTMLElement {
     box.append(h("p", { class: "empty" }, "No data yet."));
     return box;
   }
+  let canvasOk = false;
+  try {
+    canvasOk = !!document.createElement("canvas").getContext("2d");
+  } catch {
+    /* no canvas */
+  }
+  if (!canvasOk) {
+    box.append(h("p", { class: "empty" }, "The chart cannot be drawn in this browser."));
+    return box;
+  }
   const draw = () => {
     const width = Math.max(280, Math.floor(box.clientWidth || 600));
     try {
