@@ -206,10 +206,24 @@ export class ApiError extends Error {
   }
 }
 
+declare global {
+  interface Window {
+    /** Requests index.html started before the app loaded, by URL; each is used once. */
+    __lpPrefetch?: Record<string, Promise<Response>>;
+  }
+}
+
+function prefetched(path: string): Promise<Response> | undefined {
+  const table = typeof window === "undefined" ? undefined : window.__lpPrefetch;
+  const hit = table?.[path];
+  if (hit) delete table[path];
+  return hit;
+}
+
 async function request<T>(path: string, init?: RequestInit): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(path, { headers: { accept: "application/json" }, ...init });
+    res = await ((!init && prefetched(path)) || fetch(path, { headers: { accept: "application/json" }, ...init }));
   } catch {
     throw new ApiError(0, "The pool's service could not be reached. Check your connection and try again.");
   }

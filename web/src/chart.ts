@@ -34,7 +34,11 @@ export function chart(spec: ChartSpec): HTMLElement {
     return box;
   }
   const draw = () => {
-    const width = Math.max(280, Math.floor(box.clientWidth || 600));
+    // Estimate the width from the viewport instead of reading box.clientWidth, which would
+    // force a synchronous layout of the whole page; the ResizeObserver below corrects it
+    // before the first paint.
+    const width = Math.max(280, Math.min(window.innerWidth, 1200) - (window.innerWidth < 600 ? 60 : 100));
+    const t0 = performance.now();
     try {
       const plot = new uPlot(
         {
@@ -62,16 +66,17 @@ export function chart(spec: ChartSpec): HTMLElement {
         [spec.x, spec.y],
         box,
       );
-      const ro = new ResizeObserver(() => {
-        const w = Math.max(280, Math.floor(box.clientWidth));
+      const ro = new ResizeObserver((entries) => {
+        const w = Math.max(280, Math.floor(entries[0]?.contentRect.width ?? box.clientWidth));
         if (w && Math.abs(w - plot.width) > 4) plot.setSize({ width: w, height: 220 });
       });
       ro.observe(box);
+      performance.measure("render:chart", { start: t0, end: performance.now() });
     } catch {
       box.replaceChildren(h("p", { class: "empty" }, "The chart cannot be drawn in this browser."));
     }
   };
-  // Draw once the box is in the document so it knows its width.
-  requestAnimationFrame(draw);
+  // Draw as soon as the caller has put the box in the document (it needs its width).
+  queueMicrotask(draw);
   return box;
 }

@@ -115,7 +115,13 @@ describe("miner page", () => {
     expect(rigs).toContain("900 ms");
     expect(rigs).toContain("0.950");
     expect(rigs).toContain("offline");
+    // The per-epoch lines are built when opened: statement and tree links for each epoch.
+    const details = root.querySelector("details")!;
+    expect(details.querySelector("table")).toBeNull();
+    details.open = true;
+    details.dispatchEvent(new Event("toggle"));
     expect(root.querySelectorAll('a[href^="/v1/epochs/"]').length).toBe(6);
+    expect(root.querySelector('a[href="/v1/epochs/9/tree"]')).not.toBeNull();
     expect(panelText("Earnings per epoch")).toContain("Verify it yourself");
     const pay = panelText("Payments");
     expect(pay).toContain("1–50 of 120");

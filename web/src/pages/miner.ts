@@ -32,6 +32,13 @@ import type { PageCtx } from "./pool";
 
 const PAGE_SIZE = 50;
 
+/** Render under a User Timing measure ("render:<name>"), visible in the browser's profiler. */
+function timed(name: string, fn: () => void): void {
+  const t0 = performance.now();
+  fn();
+  performance.measure(`render:${name}`, { start: t0, end: performance.now() });
+}
+
 function eth(amount: string | bigint, decimals = 6) {
   const s = amount.toString();
   return h("span", { title: `${formatEthExact(s)} ETH`, "data-wei": s }, ethText(s, decimals));
@@ -92,6 +99,15 @@ export function rigsPanel(p: Panel, m: Miner, now: number): void {
   );
 }
 
+/** A <details> whose content is built the first time it is opened (100 epoch rows cost time). */
+function lazyDetails(summary: string, build: () => HTMLElement): HTMLDetailsElement {
+  const d = h("details", null, h("summary", null, summary));
+  d.addEventListener("toggle", () => {
+    if (d.open && d.childElementCount === 1) d.append(build());
+  });
+  return d;
+}
+
 export function earningsPanel(p: Panel, m: Miner): void {
   const asc = [...m.epochs].reverse();
   const links = (n: number) => [h("a", { href: api.statementUrl(n) }, "statement"), " · ", h("a", { href: api.treeUrl(n) }, "tree")];
@@ -104,10 +120,7 @@ export function earningsPanel(p: Panel, m: Miner): void {
       bars: true,
       timeAxis: false,
     }),
-    h(
-      "details",
-      null,
-      h("summary", null, `Per-epoch statement lines (${m.epochs.length})`),
+    lazyDetails(`Per-epoch statement lines (${m.epochs.length})`, () =>
       table(
         "Earnings per epoch",
         [
@@ -124,8 +137,7 @@ export function earningsPanel(p: Panel, m: Miner): void {
         ],
         m.epochs,
         "No closed epochs yet.",
-      ),
-    ),
+      )),
     h(
       "p",
       { class: "verify" },
@@ -152,6 +164,10 @@ export async function loadPayments(
     p.error(errorMessage(e), () => void loadPayments(p, address, explorer, offset));
     return;
   }
+  paymentsPanel(p, address, explorer, offset, data);
+}
+
+export function paymentsPanel(p: Panel, address: string, explorer: string, offset: number, data: Payments): void {
   const last = Math.min(offset + data.payments.length, data.total);
   const nav = h(
     "nav",
@@ -160,6 +176,7 @@ export async function loadPayments(
     h("span", null, data.total ? `${offset + 1}–${last} of ${formatInt(data.total)}` : ""),
     h("button", { type: "button", disabled: last >= data.total, onclick: () => void loadPayments(p, address, explorer, offset + PAGE_SIZE) }, "Older"),
   );
+  const t0 = performance.now();
   p.show(
     table(
       "Payments",
@@ -176,6 +193,7 @@ export async function loadPayments(
     ),
     data.total > PAGE_SIZE ? nav : null,
   );
+  performance.measure("render:payments", { start: t0, end: performance.now() });
 }
 
 interface MinerState {
@@ -318,13 +336,12 @@ export async function mountMiner(root: HTMLElement, address: string, ctx: PageCt
     claim: panel("Claim"),
     rigs: panel("Rigs", "wide"),
     earnings: panel("Earnings per epoch", "wide"),
-    payments: panel("Payments", "wide"),
+    payments: panel("Payments", "wide lazy"),
     settings: panel("Payout settings"),
   };
   const head = h("p", { class: "muted addr" }, h("code", null, address));
   root.replaceChildren(h("h1", null, "Miner"), head, h("div", { class: "grid" }, Object.values(panels).map((p) => p.el)));
   const claimStatus = h("div", { class: "status", id: "claim-status", "aria-live": "polite" });
-  const chainPanels = [panels.balances, panels.next, panels.claim, panels.rigs, panels.earnings, panels.settings];
   let state: MinerState | null = null;
 
   const render = () => {
@@ -335,35 +352,36 @@ export async function mountMiner(root: HTMLElement, address: string, ctx: PageCt
       extLink(addressUrl(state.config.explorer_url, m.address), m.address, `${m.address} on the explorer`),
       ` · first seen ${formatTime(m.first_seen)} · last seen ${formatRelative(m.last_seen, now)}`,
     );
-    balancesPanel(panels.balances, m, now);
-    nextPayoutPanel(panels.next, m, now);
-    claimPanel(panels.claim, state, refresh, claimStatus);
-    rigsPanel(panels.rigs, m, now);
-    earningsPanel(panels.earnings, m);
-    settingsPanel(panels.settings, state, ctx.now);
+    const st = state;
+    timed("balances", () => balancesPanel(panels.balances, m, now));
+    timed("next", () => nextPayoutPanel(panels.next, m, now));
+    timed("claim", () => claimPanel(panels.claim, st, refresh, claimStatus));
+    timed("rigs", () => rigsPanel(panels.rigs, m, now));
+    timed("earnings", () => earningsPanel(panels.earnings, m));
+    timed("settings", () => settingsPanel(panels.settings, st, ctx.now));
   };
   const refresh = async () => {
     if (!state) return;
     state.miner = await api.miner(state.address);
     render(); // the claim status element is reused, so the result stays on screen
   };
-  // All three requests start at once; payments only wait for the explorer URL to draw links.
-  const firstPayments = api.payments(address, PAGE_SIZE, 0);
-  firstPayments.catch(() => undefined);
-  const load = async () => {
-    chainPanels.forEach((p) => p.loading());
-    try {
-      const [config, miner] = await Promise.all([api.config(), api.miner(address)]);
-      state = { address: miner.address, config, miner };
-      render();
-      return config;
-    } catch (e) {
-      chainPanels.forEach((p) => p.error(errorMessage(e), () => void load()));
-      return null;
+  // All three requests start at once, and the page renders once all have answered: one
+  // task, one layout. Payments failing on their own leaves the rest of the page intact.
+  const settle = <T,>(p: Promise<T>) => p.then((d) => ({ ok: true as const, d }), (e: unknown) => ({ ok: false as const, e }));
+  const load = async (): Promise<void> => {
+    Object.values(panels).forEach((p) => p.loading());
+    const [cfg, min, pay] = await Promise.all([settle(api.config()), settle(api.miner(address)), settle(api.payments(address, PAGE_SIZE, 0))]);
+    performance.mark("miner:data");
+    if (!cfg.ok || !min.ok) {
+      const message = errorMessage(!min.ok ? min.e : (cfg as { e: unknown }).e);
+      Object.values(panels).forEach((p) => p.error(message, () => void load()));
+      return;
     }
+    state = { address: min.d.address, config: cfg.d, miner: min.d };
+    render();
+    if (pay.ok) paymentsPanel(panels.payments, address, cfg.d.explorer_url, 0, pay.d);
+    else panels.payments.error(errorMessage(pay.e), () => void loadPayments(panels.payments, address, cfg.d.explorer_url));
   };
-  const config = await load();
-  if (config) await loadPayments(panels.payments, address, config.explorer_url, 0, firstPayments);
-  else panels.payments.error("Payments need the pool's configuration, which could not be loaded.", () => void mountMiner(root, address, ctx));
+  await load();
 }
 
