@@ -293,6 +293,9 @@ def save_settings(page: Any, *, mode: str, threshold_eth: str, gas_cap_percent: 
 def screenshot(page: Any, name: str, width: int) -> Path:
     SCREENSHOTS.mkdir(exist_ok=True)
     page.set_viewport_size({"width": width, "height": 900})
+    # Off-screen panels use content-visibility: auto, which a full-page capture would
+    # leave blank; render them all for the picture.
+    page.evaluate("document.querySelectorAll('.panel').forEach(p => p.style.contentVisibility = 'visible')")
     page.wait_for_timeout(150)  # let charts follow the new width
     path = SCREENSHOTS / f"{name}-{width}.png"
     page.screenshot(path=str(path), full_page=True)

@@ -65,12 +65,12 @@ def test_miner_page__renders_balances_rigs_epochs_payments(page_for, fixture_api
         assert rigs.get_by_role("columnheader", name=col).count() == 1
     assert f"1–50 of {PAYMENTS:,}" in panel(page, "Payments").inner_text()
     assert page.locator('a[href^="https://arbiscan.io/tx/0x"]').count() == 50
-    page.get_by_text(f"Per-epoch statement lines ({EPOCHS})").click()
-    assert page.locator('a[href$="/tree"]').count() == EPOCHS
     for width in (1280, 375):
         screenshot(page, "miner", width)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"the miner page scrolls sideways at {width} px"
+    page.get_by_text(f"Per-epoch statement lines ({EPOCHS})").click()
+    assert page.locator('a[href$="/tree"]').count() == EPOCHS
     assert not page.page_errors
 
 

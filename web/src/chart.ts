@@ -46,10 +46,11 @@ export function chart(spec: ChartSpec): HTMLElement {
           height: 220,
           legend: { show: false },
           cursor: { drag: { x: false, y: false } },
-          scales: { x: { time: spec.timeAxis !== false } },
+          // Amounts and rates start at zero, so bar heights compare honestly.
+          scales: { x: { time: spec.timeAxis !== false }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
           axes: [
             { stroke: "#3b4250", grid: { stroke: "#e3e6ea" } },
-            { stroke: "#3b4250", grid: { stroke: "#e3e6ea" }, size: 70, values: (_u, vals) => vals.map(spec.yFormat) },
+            { stroke: "#3b4250", grid: { stroke: "#e3e6ea" }, size: 84, values: (_u, vals) => vals.map(spec.yFormat) },
           ],
           series: [
             {},
