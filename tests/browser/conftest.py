@@ -10,7 +10,15 @@ from typing import Any
 import pytest
 
 from .fixture_api import MINER, FixtureApi
-from .helpers import ANVIL_CHAIN_ID, CHROMIUM, CHROMIUM_ARGS, Anvil, ensure_built, install_wallet, run_anvil
+from .helpers import (
+    ANVIL_CHAIN_ID,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Anvil,
+    ensure_built,
+    install_wallet,
+    run_anvil,
+)
 
 sync_api = pytest.importorskip("playwright.sync_api")
 

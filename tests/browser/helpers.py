@@ -66,7 +66,7 @@ class Anvil:
     """A running anvil node; ``rpc`` is a tiny JSON-RPC client for assertions."""
 
     url: str
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | None = None  # None: a node someone else runs
 
     def rpc(self, method: str, params: list[Any] | None = None) -> Any:
         body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []})
@@ -91,8 +91,21 @@ def run_anvil(*extra_args: str) -> Iterator[Anvil]:
     """Start anvil on a free loopback port with the shared test mnemonic; stop it after."""
     port = free_port()
     process = subprocess.Popen(
-        [anvil_binary(), "--host", "127.0.0.1", "--port", str(port), "--mnemonic", MNEMONIC,
-         "--accounts", "10", "--balance", "1000000", "--silent", *extra_args],
+        [
+            anvil_binary(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--mnemonic",
+            MNEMONIC,
+            "--accounts",
+            "10",
+            "--balance",
+            "1000000",
+            "--silent",
+            *extra_args,
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -167,7 +180,9 @@ WALLET_SHIM = r"""
         case "wallet_switchEthereumChain": {
           if (cfg.switchError != null) throw fail(cfg.switchError, "The user declined the switch.");
           const anvilChain = await forward("eth_chainId", []);
-          if (params[0].chainId.toLowerCase() !== anvilChain.toLowerCase()) throw fail(4902, "Unrecognized chain ID");
+          if (params[0].chainId.toLowerCase() !== anvilChain.toLowerCase()) {
+            throw fail(4902, "Unrecognized chain ID");
+          }
           cfg.chainId = null;
           (listeners.chainChanged || []).forEach((f) => f(anvilChain));
           return null;
@@ -179,7 +194,9 @@ WALLET_SHIM = r"""
       }
     },
     on(event, f) { (listeners[event] ||= []).push(f); },
-    removeListener(event, f) { listeners[event] = (listeners[event] || []).filter((g) => g !== f); },
+    removeListener(event, f) {
+      listeners[event] = (listeners[event] || []).filter((g) => g !== f);
+    },
   };
   const detail = Object.freeze({
     info: {
@@ -190,7 +207,8 @@ WALLET_SHIM = r"""
     },
     provider,
   });
-  const announce = () => window.dispatchEvent(new CustomEvent("eip6963:announceProvider", { detail }));
+  const announce = () =>
+    window.dispatchEvent(new CustomEvent("eip6963:announceProvider", { detail }));
   window.addEventListener("eip6963:requestProvider", announce);
   announce();
 })();
@@ -199,8 +217,14 @@ WALLET_SHIM = r"""
 
 def install_wallet(page: Any, rpc_url: str, account: str, **options: Any) -> None:
     """Give ``page`` the EIP-6963 test wallet (before ``goto``); options as in WALLET_SHIM."""
-    cfg = {"rpcUrl": rpc_url, "account": account, "chainId": None, "switchError": None,
-           "reject": [], **options}
+    cfg = {
+        "rpcUrl": rpc_url,
+        "account": account,
+        "chainId": None,
+        "switchError": None,
+        "reject": [],
+        **options,
+    }
     page.add_init_script(script=f"window.__LIVEPOOL_WALLET__ = {json.dumps(cfg)};\n{WALLET_SHIM}")
 
 
@@ -247,7 +271,8 @@ def watch_claim_status(page: Any) -> None:
         const el = document.querySelector('#claim-status');
         window.__claimLog = [];
         new MutationObserver(() => window.__claimLog.push({text: el.textContent,
-          links: [...el.querySelectorAll('a')].map(a => a.href), result: el.dataset.result || null}))
+          links: [...el.querySelectorAll('a')].map(a => a.href),
+          result: el.dataset.result || null}))
           .observe(el, {childList: true, subtree: true, characterData: true, attributes: true});
     }"""
     )
@@ -274,8 +299,9 @@ def claim(page: Any, timeout: float = 30_000) -> dict[str, Any]:
     }
 
 
-def save_settings(page: Any, *, mode: str, threshold_eth: str, gas_cap_percent: str,
-                  timeout: float = 15_000) -> dict[str, Any]:
+def save_settings(
+    page: Any, *, mode: str, threshold_eth: str, gas_cap_percent: str, timeout: float = 15_000
+) -> dict[str, Any]:
     """Fill the payout settings form, sign and save; return the status text and result."""
     form = panel(page, "Payout settings")
     form.locator(f"input[name=mode][value={mode}]").check()
@@ -286,8 +312,11 @@ def save_settings(page: Any, *, mode: str, threshold_eth: str, gas_cap_percent: 
     page.wait_for_function(
         "(el) => el.dataset.result", arg=status.element_handle(), timeout=timeout
     )
-    return {"result": status.get_attribute("data-result"), "text": status.inner_text(),
-            "saved": form.locator(".saved").inner_text()}
+    return {
+        "result": status.get_attribute("data-result"),
+        "text": status.inner_text(),
+        "saved": form.locator(".saved").inner_text(),
+    }
 
 
 def screenshot(page: Any, name: str, width: int) -> Path:
@@ -295,7 +324,9 @@ def screenshot(page: Any, name: str, width: int) -> Path:
     page.set_viewport_size({"width": width, "height": 900})
     # Off-screen panels use content-visibility: auto, which a full-page capture would
     # leave blank; render them all for the picture.
-    page.evaluate("document.querySelectorAll('.panel').forEach(p => p.style.contentVisibility = 'visible')")
+    page.evaluate(
+        "document.querySelectorAll('.panel').forEach(p => p.style.contentVisibility = 'visible')"
+    )
     page.wait_for_timeout(150)  # let charts follow the new width
     path = SCREENSHOTS / f"{name}-{width}.png"
     page.screenshot(path=str(path), full_page=True)
