@@ -51,7 +51,7 @@ def fixture_service(anvil: Anvil, dist) -> Iterator[FixtureApi]:
 @pytest.fixture
 def fixture_api(fixture_service: FixtureApi) -> FixtureApi:
     """The fixture service, reset for this test (no earlier claims or settings)."""
-    fixture_service.state.reset()
+    fixture_service.reset()
     return fixture_service
 
 

@@ -7,9 +7,12 @@ The miner ``MINER`` has 100 closed epochs and 1,000 payments (the performance ca
 
 from __future__ import annotations
 
+import argparse
 import json
-import threading
+import subprocess
+import sys
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,7 +22,7 @@ from urllib.parse import parse_qs, urlparse
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
-from .helpers import DEV_ACCOUNTS, Anvil
+from .helpers import DEV_ACCOUNTS, Anvil, free_port
 
 MINER = DEV_ACCOUNTS[1]
 CONTRACT = DEV_ACCOUNTS[9]  # stands in for the distributor: verifyingContract and tx.to
@@ -448,6 +451,24 @@ def make_handler(state: FixtureState, dist: Path) -> type[SimpleHTTPRequestHandl
             else:
                 self._json(*routed)
 
+        def do_POST(self) -> None:
+            # Test controls, only in this fixture: /__fixture/reset and /__fixture/state.
+            path = urlparse(self.path).path
+            self.rfile.read(int(self.headers.get("content-length", "0")))
+            if path == "/__fixture/reset":
+                state.reset()
+            if path in ("/__fixture/reset", "/__fixture/state"):
+                self._json(
+                    200,
+                    {
+                        "settings_puts": state.settings_puts,
+                        "proof_requests": state.proof_requests,
+                        "settings": state.settings,
+                    },
+                )
+            else:
+                self._json(404, {"detail": "Not found."})
+
         def do_PUT(self) -> None:
             url = urlparse(self.path).path
             body = json.loads(self.rfile.read(int(self.headers.get("content-length", "0"))))
@@ -460,18 +481,72 @@ def make_handler(state: FixtureState, dist: Path) -> type[SimpleHTTPRequestHandl
 
 
 class FixtureApi:
-    """The fixture service on a free loopback port; ``url`` is its base URL."""
+    """The fixture service in its own process (like the real service: the test's Python,
+    busy driving the browser, does not slow its answers) on a free loopback port; ``url``
+    is its base URL. ``reset()`` and ``settings_puts()`` reach its state over HTTP."""
 
     def __init__(self, anvil: Anvil, dist: Path, chain_id: int) -> None:
-        self.state = FixtureState(anvil=anvil, chain_id=chain_id)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(self.state, dist))
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.args = [
+            sys.executable,
+            "-m",
+            "tests.browser.fixture_api",
+            "--anvil",
+            anvil.url,
+            "--dist",
+            str(dist),
+            "--chain-id",
+            str(chain_id),
+            "--port",
+            str(self.port),
+        ]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def _control(self, action: str) -> dict[str, Any]:
+        req = urllib.request.Request(f"{self.url}/__fixture/{action}", data=b"{}", method="POST")
+        with urllib.request.urlopen(req, timeout=10) as res:
+            return dict(json.loads(res.read()))
+
+    def reset(self) -> None:
+        self._control("reset")
+
+    def settings_puts(self) -> list[dict[str, Any]]:
+        return list(self._control("state")["settings_puts"])
 
     def __enter__(self) -> FixtureApi:
-        self.thread.start()
-        return self
+        root = Path(__file__).resolve().parents[2]
+        self.process = subprocess.Popen(self.args, cwd=root, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{self.url}/v1/config", timeout=2).close()
+                return self
+            except OSError:
+                if self.process.poll() is not None:
+                    err = self.process.stderr.read().decode()  # type: ignore[union-attr]
+                    raise RuntimeError(f"fixture API exited: {err}") from None  # type: ignore[union-attr]
+                if time.monotonic() > deadline:
+                    raise RuntimeError("fixture API did not answer within 30 s") from None
+                time.sleep(0.1)
 
     def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        if self.process:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Livepool fixture API for the browser test")
+    parser.add_argument("--anvil", required=True)
+    parser.add_argument("--dist", required=True, type=Path)
+    parser.add_argument("--chain-id", type=int, default=31337)
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    state = FixtureState(anvil=Anvil(args.anvil), chain_id=args.chain_id)
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(state, args.dist))
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

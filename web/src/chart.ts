@@ -34,10 +34,13 @@ export function chart(spec: ChartSpec): HTMLElement {
     return box;
   }
   const draw = () => {
-    // Estimate the width from the viewport instead of reading box.clientWidth, which would
-    // force a synchronous layout of the whole page; the ResizeObserver below corrects it
-    // before the first paint.
-    const width = Math.max(280, Math.min(window.innerWidth, 1200) - (window.innerWidth < 600 ? 60 : 100));
+    // Estimate the width from the viewport (charts sit in full-width panels) instead of
+    // reading box.clientWidth, which would force a synchronous layout of the whole page.
+    // Erring narrow (a possible scrollbar) keeps the first frame right; the
+    // ResizeObserver below widens it only when the box is clearly wider.
+    const vw = window.innerWidth;
+    const gutter = vw <= 600 ? 2 * 9.6 + 2 * 13 : 2 * 16 + 2 * 17;
+    const width = Math.max(280, Math.floor(Math.min(vw - 15, 1200) - gutter));
     const t0 = performance.now();
     try {
       const plot = new uPlot(
@@ -69,7 +72,7 @@ export function chart(spec: ChartSpec): HTMLElement {
       );
       const ro = new ResizeObserver((entries) => {
         const w = Math.max(280, Math.floor(entries[0]?.contentRect.width ?? box.clientWidth));
-        if (w && Math.abs(w - plot.width) > 4) plot.setSize({ width: w, height: 220 });
+        if (w && (w < plot.width || w - plot.width > 24)) plot.setSize({ width: w, height: 220 });
       });
       ro.observe(box);
       performance.measure("render:chart", { start: t0, end: performance.now() });
