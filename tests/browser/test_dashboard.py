@@ -276,3 +276,22 @@ def test_claim__real_service__pays_exactly_what_the_page_showed(browser):
         str(env_flag("LIVEPOOL_SERVICE_URL")),
         str(env_flag("LIVEPOOL_CLAIM_MINER")),
     )
+
+
+def test_keyboard__every_control_on_the_miner_page_is_reachable_by_tab(page_for, fixture_api):
+    page = page_for()
+    open_miner(page, fixture_api.url, MINER)
+    wanted = {"address", "connect", "claim", "threshold", "gascap"}
+    seen: set[str] = set()
+    for _ in range(200):
+        page.keyboard.press("Tab")
+        seen.add(page.evaluate("document.activeElement && document.activeElement.id"))
+        if wanted <= seen:
+            break
+    assert wanted <= seen, wanted - seen
+    # Every input has a label the accessibility tree can read.
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll('input')].filter(i =>
+            !(i.labels && i.labels.length) && !i.getAttribute('aria-label')).map(i => i.name)"""
+    )
+    assert unlabelled == []
