@@ -295,3 +295,17 @@ def test_keyboard__every_control_on_the_miner_page_is_reachable_by_tab(page_for,
             !(i.labels && i.labels.length) && !i.getAttribute('aria-label')).map(i => i.name)"""
     )
     assert unlabelled == []
+
+
+def test_claim__no_eth_for_gas__says_to_add_some(page_for, fixture_api, anvil):
+    """anvil itself refuses the transaction (the miner's wallet is emptied for this test)."""
+    before = anvil.balance(MINER)
+    anvil.rpc("anvil_setBalance", [MINER, "0x0"])
+    try:
+        page = page_for()
+        open_miner(page, fixture_api.url, MINER)
+        out = claim(page)
+    finally:
+        anvil.rpc("anvil_setBalance", [MINER, hex(before)])
+    assert out["result"] == "insufficient_funds", out["text"]
+    assert "does not have enough ETH on Anvil (local) (chain 31337) to pay the gas" in out["text"]
