@@ -154,12 +154,11 @@ export async function loadPayments(
   address: string,
   explorer: string,
   offset = 0,
-  first?: Promise<Payments>,
 ): Promise<void> {
   p.loading();
   let data: Payments;
   try {
-    data = await (first ?? api.payments(address, PAGE_SIZE, offset));
+    data = await api.payments(address, PAGE_SIZE, offset);
   } catch (e) {
     p.error(errorMessage(e), () => void loadPayments(p, address, explorer, offset));
     return;
