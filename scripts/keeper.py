@@ -83,6 +83,12 @@ def _interval_options(f):
 )
 @click.option("--metrics-host", default="127.0.0.1", show_default=True)
 @click.option("--log-format", type=click.Choice(["kv", "json"]), default="kv", show_default=True)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning"]),
+    default="info",
+    show_default=True,
+)
 @click.option("--once", is_flag=True, help="One pass of every step, then exit (1 if any failed).")
 @address_option
 @data_dir_option
@@ -98,6 +104,7 @@ def cli(
     metrics_port,
     metrics_host,
     log_format,
+    log_level,
     once,
     address,
     data_dir,
@@ -110,7 +117,7 @@ def cli(
     overrides = {k.removesuffix("_every"): v for k, v in every.items() if v is not None}
     try:
         intervals = Intervals(**{**base.__dict__, **overrides})
-        configure_logging(log_format)
+        configure_logging(log_format, log_level)
         distributor = open_distributor(network, data_dir, address, confirmations)
         ledger = open_ledger(data_dir, database_url)
     except LivepoolError as exc:

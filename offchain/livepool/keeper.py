@@ -26,6 +26,7 @@ import time.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -101,9 +102,7 @@ class Intervals:
     @classmethod
     def demo(cls) -> Intervals:
         """Seconds, for an accelerated clock (epochs of a minute, windows of seconds)."""
-        return cls(
-            close=1, publish=1, propose=1, accept=1, push=2, retry_min=1, retry_max=10
-        )
+        return cls(close=1, publish=1, propose=1, accept=1, push=2, retry_min=1, retry_max=10)
 
     def of(self, step: str) -> float:
         return float(getattr(self, step))
@@ -145,9 +144,10 @@ class FolderPublisher:
         return [str(p) for p in publish.publish(ledger, self.folder)]
 
     def has(self, epoch: int) -> bool:
-        return publish.statement_path(self.folder, epoch).exists() and publish.tree_path(
-            self.folder, epoch
-        ).exists()
+        return (
+            publish.statement_path(self.folder, epoch).exists()
+            and publish.tree_path(self.folder, epoch).exists()
+        )
 
 
 # --- observability -----------------------------------------------------------------------------
@@ -209,10 +209,14 @@ class KeeperMetrics:
         return stop
 
 
-def configure_logging(fmt: str = "kv", stream: Any = None) -> None:
-    """Structured log lines on stderr: ``kv`` (key=value) or ``json`` (one object a line)."""
+def configure_logging(fmt: str = "kv", level: str = "info", stream: Any = None) -> None:
+    """Structured log lines on stderr: ``kv`` (key=value) or ``json`` (one object a line),
+    at ``level`` and above (``debug`` adds every step's outcome, idle or not)."""
     if fmt not in ("kv", "json"):
         raise LivepoolError(f"log format must be kv or json, got {fmt!r}")
+    levels = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
+    if level not in levels:
+        raise LivepoolError(f"log level must be one of {', '.join(levels)}, got {level!r}")
     renderer: Any = (
         structlog.processors.JSONRenderer(sort_keys=False)
         if fmt == "json"
@@ -225,6 +229,7 @@ def configure_logging(fmt: str = "kv", stream: Any = None) -> None:
             structlog.processors.format_exc_info,
             renderer,
         ],
+        wrapper_class=structlog.make_filtering_bound_logger(levels[level]),
         logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
         cache_logger_on_first_use=False,
     )
@@ -373,7 +378,9 @@ class Keeper:
     # -- steps (each returns (changed, detail); raising is a failure) -------------------------
 
     def close(self) -> tuple[bool, str]:
-        closed = [c for c in epochs.close_due(self.ledger, now=int(self.clock())) if not c.already_closed]
+        closed = [
+            c for c in epochs.close_due(self.ledger, now=int(self.clock())) if not c.already_closed
+        ]
         for c in closed:
             self.log.info(
                 "epoch_closed", epoch=c.number, root=c.root, total_wei=str(c.total), miners=c.miners
@@ -392,7 +399,9 @@ class Keeper:
         return bool(written), f"{len(written)} new files" if written else "up to date"
 
     def _latest_closed(self) -> int | None:
-        closed = [int(e["number"]) for e in epochs.list_epochs(self.ledger) if e["state"] == "closed"]
+        closed = [
+            int(e["number"]) for e in epochs.list_epochs(self.ledger) if e["state"] == "closed"
+        ]
         return closed[-1] if closed else None
 
     def propose(self) -> tuple[bool, str]:

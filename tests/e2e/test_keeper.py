@@ -1,0 +1,220 @@
+"""The keeper as a real process against a real anvil node, killed and restarted.
+
+Epochs are 25 seconds long on the wall clock and the challenge window 2 seconds, so the
+keeper closes, publishes, proposes, accepts and pushes three epochs by itself. It is
+SIGKILLed right after a proposal, an acceptance and a push are mined and before each is
+recorded (``LIVEPOOL_KEEPER_KILL_AFTER``), then at an arbitrary moment, and finally stopped
+with SIGTERM. Whatever was interrupted, the chain and the ledger must show each epoch
+proposed and accepted once, each push paid once, each push's gas charged once.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+import urllib.request
+from collections import Counter
+
+from sqlalchemy import select
+
+from livepool import epochs
+from livepool.accounting import split_overhead
+from livepool.ingest import ingest_receipts
+from livepool.ledger import Ledger, push_batches
+from livepool.statement import load_statement
+
+from .conftest import ETH, free_port
+from .procs import (
+    BIN,
+    contract,
+    deploy,
+    env_for,
+    events,
+    lines,
+    net,
+    receipts_for,
+    start,
+    wait_for,
+)
+
+EPOCH = 25
+SETTLE = 1
+CHALLENGE = 2
+POSTER = "TEST::1"
+FEE = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"  # TEST::3
+
+
+def keeper_argv(anvil: str, *extra: str, via_livepool: bool = False) -> list[str]:
+    head = (
+        [str(BIN / "livepool"), "keeper"] if via_livepool else [str(BIN / "ape"), "run", "keeper"]
+    )
+    return [
+        *head,
+        "--account",
+        POSTER,
+        "--intervals",
+        "demo",
+        "--log-format",
+        "json",
+        "--confirmations",
+        "0",
+        *extra,
+        *net(anvil),
+    ]
+
+
+def killed_after(kind: str, anvil: str, env: dict, log) -> None:
+    proc = start(keeper_argv(anvil), {**env, "LIVEPOOL_KEEPER_KILL_AFTER": kind}, log)
+    try:
+        proc.wait(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    text = log.read_text(errors="replace")
+    assert proc.returncode == -signal.SIGKILL, f"expected SIGKILL after {kind}:\n{text[-4000:]}"
+    assert f"killed after {kind}" in text
+
+
+def test_keeper__killed_at_every_send_and_restarted__each_effect_exactly_once(
+    anvil, networks, accounts, tmp_path
+):
+    data = tmp_path / "data"
+    miners = [accounts[i].address for i in range(5, 10)]
+    pushed, high, claimer = miners[:3], miners[3], miners[4]
+    address = deploy(networks, anvil, data, challenge_period=CHALLENGE, fund=10 * ETH)
+    ledger = Ledger(data_dir=data)
+    genesis = int(time.time()) - EPOCH - SETTLE - 1  # epoch 0 is due now, 1 and 2 later
+    epochs.configure(
+        ledger,
+        fee_address=FEE,
+        genesis=genesis,
+        epoch_seconds=EPOCH,
+        settle_seconds=SETTLE,
+        commission_bps=500,
+    )
+    for n in range(3):
+        report = ingest_receipts(ledger, receipts_for(n, genesis + n * EPOCH, EPOCH, miners))
+        assert report.rejected == 0 and report.conflict == 0, report.summary()
+    for m in pushed:
+        ledger.set_payout(m, "push", 0)
+    ledger.set_payout(high, "push", 10**30)
+    ledger.set_payout(claimer, "claim")
+    env = env_for(data)
+    c = contract(anvil, address)
+    logs = [tmp_path / f"keeper-{i}.log" for i in range(5)]
+
+    # 1. Killed right after its proposal is mined: on-chain, recorded only as prepared.
+    killed_after("propose", anvil, env, logs[0])
+    assert ledger.chain_action("propose", "epoch:0")["state"] == "prepared"
+    assert c.functions.pending_root().call()[0] != b"\x00" * 32
+    assert (data / "published" / "epoch-0.json").exists()
+
+    # 2. Restarted: recognises the proposal, waits out the window, killed after accepting.
+    killed_after("accept", anvil, env, logs[1])
+    assert ledger.chain_action("propose", "epoch:0")["state"] == "confirmed"
+    assert ledger.chain_action("accept", "epoch:0")["state"] == "prepared"
+    assert c.functions.root().call() != b"\x00" * 32
+
+    # 3. Restarted: records the acceptance, killed after the push batch is mined.
+    killed_after("push", anvil, env, logs[2])
+    assert ledger.chain_action("accept", "epoch:0")["state"] == "confirmed"
+    assert [a["state"] for a in ledger.chain_actions("push")] == ["prepared"]
+    assert {e.args.account for e in events(c, "Claimed")} == set(pushed)
+
+    # 4. Restarted through `livepool keeper`: killed at an arbitrary moment, once a
+    #    later epoch has been proposed.
+    port = free_port()
+    proc = start(keeper_argv(anvil, "--metrics-port", str(port), via_livepool=True), env, logs[3])
+    try:
+        wait_for(
+            "a later epoch's proposal",
+            lambda: any(
+                e.get("event") == "root_proposed" and e["epoch"] >= 1 for e in lines(logs[3])
+            ),
+            proc,
+            logs[3],
+            timeout=180,
+        )
+        assert any(e.get("event") == "reconciled" for e in lines(logs[3]))
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+
+    # 5. Restarted: runs to epoch 2 paid out, serves metrics, stops on SIGTERM with 0.
+    proc = start(keeper_argv(anvil, "--metrics-port", str(port)), env, logs[4])
+    try:
+        wait_for(
+            "epoch 2 accepted",
+            lambda: (
+                c.functions.epoch().call() == 2
+                and c.functions.pending_root().call()[0] == b"\x00" * 32
+            ),
+            proc,
+            logs[4],
+            timeout=180,
+        )
+        tree2 = epochs.epoch_tree(ledger, 2)
+        wait_for(
+            "epoch 2 pushed",
+            lambda: all(c.functions.claimed(m).call() == tree2.amount(m) for m in pushed),
+            proc,
+            logs[4],
+        )
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+            metrics = r.read().decode()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0, logs[4].read_text()[-4000:]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert any(e.get("event") == "keeper_stopped" for e in lines(logs[4]))
+    assert 'livepool_keeper_steps_total{step="push"}' in metrics
+    assert 'livepool_keeper_last_success_timestamp_seconds{step="accept"}' in metrics
+    assert "livepool_keeper_liabilities_wei" in metrics
+    assert "livepool_keeper_epoch_lag" in metrics
+
+    # Each epoch proposed once, and every proposal accepted once; nothing revoked.
+    proposed = [e.args.epoch for e in events(c, "RootProposed")]
+    accepted = [e.args.epoch for e in events(c, "RootAccepted")]
+    assert len(proposed) == len(set(proposed)), proposed
+    assert sorted(accepted) == sorted(proposed)
+    assert 0 in proposed and 2 in proposed
+    assert events(c, "RootRevoked") == []
+    for n in proposed:
+        assert ledger.chain_action("propose", f"epoch:{n}")["state"] == "confirmed"
+        assert ledger.chain_action("accept", f"epoch:{n}")["state"] == "confirmed"
+
+    # Each push paid once: push miners got exactly their cumulative, the others nothing.
+    claimed = events(c, "Claimed")
+    paid = Counter()
+    for e in claimed:
+        paid[e.args.account] += e.args.amount
+    assert dict(paid) == {m: tree2.amount(m) for m in pushed}
+    assert len({(e.args.account, e.args.cumulative) for e in claimed}) == len(claimed)
+    assert c.functions.claimed(high).call() == 0 and c.functions.claimed(claimer).call() == 0
+
+    # Each push batch recorded once, with the gas its transaction really cost …
+    with ledger.read() as conn:
+        batches = [dict(r._mapping) for r in conn.execute(select(push_batches))]
+    txs = {e.transactionHash.to_0x_hex() for e in claimed}
+    assert sorted(b["tx_hash"] for b in batches) == sorted(txs)
+    w3 = c.w3
+    for b in batches:
+        receipt = w3.eth.get_transaction_receipt(b["tx_hash"])
+        assert int(b["gas_cost"]) == receipt.gasUsed * receipt.effectiveGasPrice
+    assert {a["state"] for a in ledger.chain_actions("push")} == {"confirmed"}
+
+    # … and charged once: each closed epoch's overhead is the split of its batches.
+    for row in epochs.list_epochs(ledger):
+        if row["state"] != "closed":
+            continue
+        statement = load_statement(epochs.epoch_statement(ledger, row["number"]))
+        expected = Counter()
+        for b in batches:
+            if b["charged_epoch"] == row["number"]:
+                expected.update(split_overhead(int(b["gas_cost"]), json.loads(b["miners"])))
+        got = {m.address: m.overhead for m in statement.miners if m.overhead}
+        assert got == dict(expected), (row["number"], got, expected)
+    charged = [b for b in batches if b["charged_epoch"] is not None]
+    assert charged, "at least the first push was charged at a later close"
