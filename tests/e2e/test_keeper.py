@@ -16,15 +16,20 @@ import time
 import urllib.request
 from collections import Counter
 
+import pytest
 from sqlalchemy import select
 
 from livepool import epochs
 from livepool.accounting import split_overhead
+from livepool.chain import Distributor
+from livepool.errors import LivepoolError
 from livepool.ingest import ingest_receipts
+from livepool.keeper import FolderPublisher, Intervals, Keeper, KeeperMetrics
 from livepool.ledger import Ledger, push_batches
+from livepool.publish import statement_path
 from livepool.statement import load_statement
 
-from .conftest import ETH, free_port
+from .conftest import CHALLENGE_PERIOD, ETH, SETTLE_SECONDS, epoch_start, free_port
 from .procs import (
     BIN,
     contract,
@@ -43,6 +48,130 @@ SETTLE = 1
 CHALLENGE = 2
 POSTER = "TEST::1"
 FEE = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"  # TEST::3
+
+
+# --- in-process, on ape's local chain ---------------------------------------------------------
+
+DAY = 86_400
+AFTER_EPOCH_0 = epoch_start(1) + SETTLE_SECONDS  # epoch 0 is due, epoch 1 is not
+
+
+def keeper_for(ledger, distributor, account, folder, **kwargs):
+    kwargs.setdefault("clock", lambda: AFTER_EPOCH_0)
+    return Keeper(ledger, distributor, account, publishers=[FolderPublisher(folder)], **kwargs)
+
+
+def feed(ledger, miners, epoch: int) -> None:
+    wallets = [m.address for m in miners]
+    report = ingest_receipts(ledger, receipts_for(epoch, epoch_start(epoch), DAY, wallets))
+    assert report.rejected == 0, report.summary()
+
+
+def failures(metrics: KeeperMetrics, step: str) -> float:
+    return metrics.registry.get_sample_value("livepool_keeper_step_failures_total", {"step": step})
+
+
+def test_intervals__validated__and_backoff_doubles_to_its_cap():
+    with pytest.raises(LivepoolError, match="push: must be > 0"):
+        Intervals(push=0)
+    with pytest.raises(LivepoolError, match="retry_min 10 exceeds retry_max 5"):
+        Intervals(retry_min=10, retry_max=5)
+    i = Intervals(retry_min=30, retry_max=100)
+    assert [i.backoff(n) for n in (1, 2, 3, 4)] == [30, 60, 100, 100]
+    assert Intervals.demo().accept == 1
+
+
+def test_keeper_once__insolvent__propose_fails_nothing_sent__after_funding_it_proposes(
+    ledger, operator, poster, guardian, miners, chain, tmp_path
+):
+    poor = Distributor.deploy(
+        operator, poster=poster.address, guardian=guardian.address, challenge_period=60
+    )
+    poor.fund(operator, 1_000)
+    feed(ledger, miners, 0)
+    metrics = KeeperMetrics()
+    keeper = keeper_for(ledger, poor, poster, tmp_path / "pub", metrics=metrics)
+    height = chain.blocks.height
+    results = {r.step: r for r in keeper.run_once()}
+    assert [s for s, r in results.items() if not r.ok] == ["propose"]
+    assert "insolvent" in results["propose"].error
+    assert results["close"].changed and results["publish"].changed
+    assert statement_path(tmp_path / "pub", 0).exists(), "published before any proposal"
+    assert chain.blocks.height == height, "nothing was sent"
+    assert failures(metrics, "propose") == 1
+    assert metrics.registry.get_sample_value("livepool_keeper_epoch_lag") == 1
+
+    poor.fund(operator, 10 * ETH)
+    results = {r.step: r for r in keeper.run_once()}
+    assert all(r.ok for r in results.values()), results
+    assert results["propose"].changed and not results["close"].changed
+    assert poor.pending.epoch == 0
+    again = {r.step: r for r in keeper.run_once()}
+    assert not again["propose"].changed, "proposed once"
+    assert "ripe in" in again["accept"].detail
+
+
+def test_keeper_run__failing_step_backs_off__loop_survives__stops_when_asked(
+    ledger, distributor, poster, miners, tmp_path
+):
+    import threading
+
+    feed(ledger, miners, 0)
+    stop = threading.Event()
+    folder = tmp_path / "pub"
+    calls = []
+
+    class Flaky(FolderPublisher):
+        def publish(self, ledger):
+            calls.append(1)
+            if len(calls) <= 2:
+                raise OSError("disk full")
+            stop.set()  # the step under way still finishes
+            return super().publish(ledger)
+
+    metrics = KeeperMetrics()
+    keeper = Keeper(
+        ledger,
+        distributor,
+        poster,
+        publishers=[Flaky(folder)],
+        intervals=Intervals(
+            close=0.01,
+            publish=0.01,
+            propose=0.01,
+            accept=0.01,
+            push=0.01,
+            retry_min=0.01,
+            retry_max=0.02,
+        ),
+        metrics=metrics,
+        clock=lambda: AFTER_EPOCH_0,
+    )
+    keeper.run(stop)
+    assert len(calls) == 3
+    assert failures(metrics, "publish") == 2
+    assert statement_path(folder, 0).exists()
+    assert distributor.pending.exists is False, "nothing proposed before publication"
+
+
+def test_keeper_accept__pending_root_not_the_ledgers__refused(
+    ledger, distributor, poster, miners, chain, tmp_path
+):
+    feed(ledger, miners, 0)
+    keeper = keeper_for(ledger, distributor, poster, tmp_path / "pub")
+    keeper.close()
+    closed = load_statement(epochs.epoch_statement(ledger, 0))
+    distributor.propose(
+        poster, root=b"\x42" * 32, epoch=0, total=closed.total, data_hash=b"\x00" * 32
+    )
+    chain.pending_timestamp += CHALLENGE_PERIOD
+    result = keeper.run_step("accept")
+    assert not result.ok and "not the ledger's root" in result.error
+    assert distributor.pending.exists, "left for the guardian to revoke"
+    assert distributor.root == b"\x00" * 32
+
+
+# --- a real process against anvil -----------------------------------------------------------
 
 
 def keeper_argv(anvil: str, *extra: str, via_livepool: bool = False) -> list[str]:
