@@ -340,12 +340,27 @@ class Keeper:
         """
         done: list[str] = []
         d = self.distributor
+        roots = {int(e["number"]): e["root"] for e in epochs.list_epochs(self.ledger)}
         for action in self.ledger.chain_actions("propose", state="prepared"):
             epoch = int(action["key"].split(":")[1])
             pending, active = d.pending, (d.epoch if d.root != ZERO32 else -1)
-            if (pending.exists and pending.epoch == epoch) or active >= epoch:
-                outcome = operations.propose_latest(self.ledger, d, self.account)
-                done.append(f"propose epoch {epoch}: {outcome.note}")
+            if pending.exists and pending.epoch == epoch:
+                if roots.get(epoch) != "0x" + pending.root.hex():
+                    raise ChainError(
+                        f"reconcile: epoch {epoch} is pending on-chain with root "
+                        f"0x{pending.root.hex()}, the ledger's is {roots.get(epoch)}: "
+                        "revoke it or investigate"
+                    )
+                found = True
+            else:
+                found = active >= epoch
+            if found:
+                # Recorded directly, not through propose_latest: a later epoch may have
+                # been closed meanwhile, and that one is not what was sent.
+                self.ledger.set_chain_action(
+                    "propose", action["key"], "confirmed", note="found on-chain"
+                )
+                done.append(f"propose epoch {epoch}: found on-chain, recorded")
             else:
                 done.append(f"propose epoch {epoch}: not on-chain, the propose step re-sends it")
         for action in self.ledger.chain_actions("accept", state="prepared"):

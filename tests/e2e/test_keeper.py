@@ -171,6 +171,36 @@ def test_keeper_accept__pending_root_not_the_ledgers__refused(
     assert distributor.root == b"\x00" * 32
 
 
+def test_keeper_reconcile__proposal_mined_not_recorded__later_epoch_closed__records_it(
+    ledger, distributor, poster, miners, chain, tmp_path, monkeypatch
+):
+    from livepool import operations
+
+    feed(ledger, miners, 0)
+    feed(ledger, miners, 1)
+
+    def crash(kind, sent):
+        raise RuntimeError(f"killed after {kind}")
+
+    monkeypatch.setattr(operations, "after_send", crash)
+    keeper = keeper_for(ledger, distributor, poster, tmp_path / "pub")
+    results = {r.step: r for r in keeper.run_once()}
+    assert not results["propose"].ok and "killed after propose" in results["propose"].error
+    assert ledger.chain_action("propose", "epoch:0")["state"] == "prepared"
+    monkeypatch.setattr(operations, "after_send", None)
+
+    # Meanwhile epoch 1 closed (a cron `livepool epoch close`, say): it is not what was sent.
+    epochs.close_due(ledger, now=epoch_start(2) + SETTLE_SECONDS)
+    height = chain.blocks.height
+    restarted = keeper_for(ledger, distributor, poster, tmp_path / "pub")
+    assert restarted.reconcile() == ["propose epoch 0: found on-chain, recorded"]
+    assert ledger.chain_action("propose", "epoch:0")["state"] == "confirmed"
+    assert chain.blocks.height == height, "nothing sent"
+    assert restarted.run_step("propose").detail.startswith("epoch 0 is pending")
+    proposals = [e for e in distributor.root_events() if e.kind == "RootProposed"]
+    assert [e.epoch for e in proposals] == [0]
+
+
 # --- a real process against anvil -----------------------------------------------------------
 
 

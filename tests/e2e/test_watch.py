@@ -129,6 +129,66 @@ def test_fetch_published__missing_epoch__fetch_error(published):
         fetch_published(published, 1)
 
 
+class _Service(BaseHTTPRequestHandler):
+    """The service's two read-only routes the watchtower uses, served from a folder."""
+
+    folder: ClassVar[Path]
+
+    def do_GET(self):
+        parts = self.path.strip("/").split("/")
+        path = None
+        if parts[:2] == ["v1", "epochs"] and len(parts) == 3:
+            path = statement_path(self.folder, int(parts[2]))
+        elif parts[:2] == ["v1", "epochs"] and len(parts) == 4 and parts[3] == "tree":
+            path = tree_path(self.folder, int(parts[2]))
+        if path is None or not path.exists():
+            self.send_response(404)
+            self.end_headers()
+            return
+        body = path.read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_fetch_published__service_url__same_bytes_as_the_folder(published):
+    _Service.folder = published
+    server = HTTPServer(("127.0.0.1", 0), _Service)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        statements, tree = fetch_published(url, 1)
+        assert statements == {
+            0: statement_path(published, 0).read_bytes(),
+            1: statement_path(published, 1).read_bytes(),
+        }
+        assert tree == tree_path(published, 1).read_bytes()
+        with pytest.raises(FetchError, match="epoch 5: no statement published"):
+            fetch_published(url, 5)
+    finally:
+        server.shutdown()
+
+
+def test_watchtower_once__nothing_pending__ok__honest_root__ok(
+    ledger, distributor, poster, miners, tmp_path
+):
+    from livepool.watch import EXIT_OK, Watchtower
+
+    folder = tmp_path / "public"
+    run_epoch(ledger, miners, 0)
+    publish(ledger, folder)
+    tower = Watchtower(distributor, folder)
+    assert tower.check_pending() == (EXIT_OK, None)
+    operations.propose_latest(ledger, distributor, poster)
+    code, result = tower.check_pending()
+    assert code == EXIT_OK and result.status == OK and result.epoch == 0
+    assert distributor.pending.exists
+
+
 # --- `ape run watch` against anvil -----------------------------------------------------------
 
 
