@@ -27,6 +27,7 @@ from livepool.keeper import (
     configure_logging,
     install_kill_after,
     install_stop_signals,
+    sign_unattended,
 )
 from livepool.scripting import (
     address_option,
@@ -122,6 +123,7 @@ def cli(
         ledger = open_ledger(data_dir, database_url)
     except LivepoolError as exc:
         fail(exc)
+    sign_unattended(account)
     install_kill_after()
     metrics = KeeperMetrics()
     keeper = Keeper(

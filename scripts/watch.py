@@ -18,7 +18,7 @@ from ape.cli import ConnectedProviderCommand, account_option, ape_cli_context
 
 from livepool.chain import Deployment
 from livepool.errors import LivepoolError
-from livepool.keeper import configure_logging, install_stop_signals
+from livepool.keeper import configure_logging, install_stop_signals, sign_unattended
 from livepool.scripting import (
     address_option,
     confirmations_option,
@@ -92,6 +92,7 @@ def cli(
     try:
         configure_logging(log_format)
         distributor = open_distributor(network, data_dir, address, confirmations)
+        sign_unattended(account)
         name = network_name(network)
         deployed = _deployment_block(data_dir, name, distributor.address)
         if state_path is None:

@@ -57,6 +57,7 @@ __all__ = [
     "configure_logging",
     "install_kill_after",
     "install_stop_signals",
+    "sign_unattended",
 ]
 
 #: The steps, in the order one pass runs them.
@@ -244,6 +245,14 @@ def install_stop_signals(stop: threading.Event, log: Any) -> None:
 
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)
+
+
+def sign_unattended(account: Any) -> None:
+    """Let a keystore account sign without asking for each transaction (a service has
+    nobody to answer). Its passphrase comes from ``APE_ACCOUNTS_<alias>_PASSPHRASE`` (ape
+    reads it) or is asked once at start. Test accounts sign unasked already."""
+    if account is not None and hasattr(account, "set_autosign"):
+        account.set_autosign(True)
 
 
 def install_kill_after(environ: Any = None) -> set[str]:
