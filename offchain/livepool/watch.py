@@ -351,7 +351,8 @@ class Watchtower:
                 error = f"HTTP {response.status_code}"
             except httpx.HTTPError as exc:
                 error = str(exc) or type(exc).__name__
-            time.sleep(0.5 * 2**attempt)
+            if attempt < 2:
+                time.sleep(0.5 * 2**attempt)
         self.log.error("alert_failed", kind=kind, webhook=self.webhook, error=error)
 
     # -- modes ---------------------------------------------------------------------------------
