@@ -32,12 +32,14 @@ from livepool.keeper import (
 from livepool.scripting import (
     address_option,
     confirmations_option,
-    data_dir_option,
-    database_option,
-    fail,
     open_distributor,
     open_ledger,
 )
+
+try:  # main moves the shared --data-dir / --database-url options into livepool.cli
+    from livepool.cli import data_dir_option, database_option
+except ImportError:
+    from livepool.scripting import data_dir_option, database_option
 
 
 def _interval_options(f):
@@ -122,7 +124,7 @@ def cli(
         distributor = open_distributor(network, data_dir, address, confirmations)
         ledger = open_ledger(data_dir, database_url)
     except LivepoolError as exc:
-        fail(exc)
+        raise click.ClickException(str(exc)) from None
     sign_unattended(account)
     install_kill_after()
     metrics = KeeperMetrics()

@@ -22,10 +22,14 @@ from livepool.keeper import configure_logging, install_stop_signals, sign_unatte
 from livepool.scripting import (
     address_option,
     confirmations_option,
-    data_dir_option,
     network_name,
     open_distributor,
 )
+
+try:  # main moves the shared --data-dir option into livepool.cli
+    from livepool.cli import data_dir_option
+except ImportError:
+    from livepool.scripting import data_dir_option
 from livepool.watch import Watchtower
 
 
