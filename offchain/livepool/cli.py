@@ -17,6 +17,8 @@ code 2, without a traceback. ``ingest`` exits 1 when any item was rejected or co
     livepool check public/          # offline audit of published statements
     livepool chain propose --account poster   # = ape run propose … (deploy, fund, accept,
                                               #   push, claim, verify likewise)
+    livepool keeper --account poster          # = ape run keeper …: the pool's schedule
+    livepool watch --source public/           # = ape run watch …: the watchtower
 """
 
 from __future__ import annotations
@@ -372,11 +374,36 @@ def chain_cmd(script: str, args: tuple[str, ...]) -> None:
 
     One implementation either way: `livepool chain propose --account poster` is
     `ape run propose --account poster`."""
+    _ape_run(script, args)
+
+
+def _ape_run(script: str, args: tuple[str, ...]) -> None:
     bin_dir = Path(sys.executable).parent
     # ape-vyper finds the pinned compiler on PATH: the venv's bin must come first.
     os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
     ape = bin_dir / "ape"
     os.execv(str(ape), [str(ape), "run", script, *args])
+
+
+_PASS_THROUGH = {
+    "ignore_unknown_options": True,
+    "allow_interspersed_args": False,
+    "help_option_names": [],  # `--help` goes to the script
+}
+
+
+@cli.command("keeper", context_settings=_PASS_THROUGH)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def keeper_cmd(args: tuple[str, ...]) -> None:
+    """Run the pool's schedule (close, publish, propose, accept, push): `ape run keeper`."""
+    _ape_run("keeper", args)
+
+
+@cli.command("watch", context_settings=_PASS_THROUGH)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def watch_cmd(args: tuple[str, ...]) -> None:
+    """The watchtower: audit every proposed root, revoke or alert: `ape run watch`."""
+    _ape_run("watch", args)
 
 
 # The service's commands live in livepool.api.cli.
