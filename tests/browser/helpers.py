@@ -2,14 +2,13 @@
 wallet that forwards to it, Debian's Chromium, and page helpers that act like a miner.
 
 Nothing here knows whether the API behind the page is the fixture (``fixture_api.py``)
-or the real service: every helper takes a base URL. The real-contract claim test
-(``test_dashboard.check_claim_against_service``) uses the same helpers.
+or the real service: every helper takes a base URL (``test_dashboard.py`` runs on the
+fixture, ``test_real_service.py`` on `livepool serve` and the real contract).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -331,7 +330,3 @@ def screenshot(page: Any, name: str, width: int) -> Path:
     path = SCREENSHOTS / f"{name}-{width}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
-
-
-def env_flag(name: str) -> str | None:
-    return os.environ.get(name) or None

@@ -1,30 +1,22 @@
 """The dashboard in Debian's Chromium: pages render from the API, the EIP-6963 test
 wallet (forwarding to anvil) connects, signs settings the API verifies, sends a claim,
-and the error paths say what happened. Screenshots go to tests/browser/screenshots/.
-
-``check_claim_against_service`` is the real-contract claim check, kept separate: it needs
-only a base URL where the real service serves the dashboard and the API, the anvil the
-contract lives on, and a miner with a claimable leaf.
+and the error paths say what happened, against the fixture API (``fixture_api.py``:
+100 epochs and 1,000 payments, and failure modes the real service cannot be made to
+show on demand). The same pages against the real service and contract are in
+``test_real_service.py``. Screenshots go to tests/browser/screenshots/ (fixture-*.png).
 """
 
 from __future__ import annotations
 
 import json
 import statistics
-import urllib.request
-from typing import Any
-
-import pytest
 
 from .fixture_api import CLAIMABLE, CONTRACT, EPOCHS, MINER, PAYMENTS, FixtureApi
 from .helpers import (
     DEV_ACCOUNTS,
     SCREENSHOTS,
-    Anvil,
     claim,
     connect,
-    env_flag,
-    install_wallet,
     open_miner,
     open_pool,
     panel,
@@ -48,7 +40,7 @@ def test_pool_page__renders_every_panel_from_the_api(page_for, fixture_api: Fixt
     assert top.locator("tbody tr").count() == 10
     assert page.locator(".chart canvas").count() >= 1
     for width in (1280, 375):
-        screenshot(page, "pool", width)
+        screenshot(page, "fixture-pool", width)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"the pool page scrolls sideways at {width} px"
     assert not page.page_errors
@@ -74,7 +66,7 @@ def test_miner_page__renders_balances_rigs_epochs_payments(page_for, fixture_api
     assert f"1–50 of {PAYMENTS:,}" in panel(page, "Payments").inner_text()
     assert page.locator('a[href^="https://arbiscan.io/tx/0x"]').count() == 50
     for width in (1280, 375):
-        screenshot(page, "miner", width)
+        screenshot(page, "fixture-miner", width)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"the miner page scrolls sideways at {width} px"
     page.get_by_text(f"Per-epoch statement lines ({EPOCHS})").click()
@@ -229,53 +221,6 @@ def test_miner_page__interactive_within_2x_of_a_static_page(page_for, fixture_ap
 
 GOAL_RATIO = 2.0
 REGRESSION_RATIO = 6.0
-
-
-# --------------------------------------------------------------------------- real service
-
-
-def check_claim_against_service(browser: Any, anvil: Anvil, base_url: str, miner: str) -> dict:
-    """The real-contract claim: open ``base_url`` (the real service serving the dashboard),
-    connect ``miner``'s anvil dev wallet, click Claim, and check on chain that the miner got
-    exactly the amount the page showed, and that the page then shows 0 claimable.
-
-    Claims are sent by the miner itself, so its balance moves by amount − gas cost."""
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    try:
-        page = ctx.new_page()
-        install_wallet(page, anvil.url, miner)
-        open_miner(page, base_url, miner)
-        before = anvil.balance(miner)
-        out = claim(page, timeout=60_000)
-        assert out["result"] == "success", out["text"]
-        tx_hash = next(link for e in out["log"] for link in e["links"] if "/tx/" in link).rsplit(
-            "/", 1
-        )[1]
-        receipt = anvil.receipt(tx_hash)
-        assert int(receipt["status"], 16) == 1
-        gas_cost = int(receipt["gasUsed"], 16) * int(receipt["effectiveGasPrice"], 16)
-        assert anvil.balance(miner) - before + gas_cost == out["shown_wei"]
-        with urllib.request.urlopen(f"{base_url}/v1/miners/{miner}", timeout=10) as res:
-            assert json.loads(res.read())["balances"]["claimable"] == "0"
-        assert page.locator("#claim").get_attribute("data-wei") == "0"
-        assert "Claimable now: 0 ETH" in out["text"]
-        return out
-    finally:
-        ctx.close()
-
-
-@pytest.mark.skipif(
-    not env_flag("LIVEPOOL_SERVICE_URL"),
-    reason="set LIVEPOOL_SERVICE_URL, "
-    "LIVEPOOL_ANVIL_URL and LIVEPOOL_CLAIM_MINER to run against the real service",
-)
-def test_claim__real_service__pays_exactly_what_the_page_showed(browser):
-    check_claim_against_service(
-        browser,
-        Anvil(str(env_flag("LIVEPOOL_ANVIL_URL"))),
-        str(env_flag("LIVEPOOL_SERVICE_URL")),
-        str(env_flag("LIVEPOOL_CLAIM_MINER")),
-    )
 
 
 def test_keyboard__every_control_on_the_miner_page_is_reachable_by_tab(page_for, fixture_api):

@@ -201,6 +201,11 @@ interface MinerState {
   miner: Miner;
 }
 
+/** After a claim, how many times (and how often) the balance is fetched again while the
+ * service has not yet read the claim's block (it reads the chain every few seconds). */
+const CLAIM_REFRESH_TRIES = 30;
+const CLAIM_REFRESH_MS = 1000;
+
 export function claimPanel(p: Panel, st: MinerState, refresh: () => Promise<void>, statusEl: HTMLElement): void {
   const amount = st.miner.balances.claimable;
   const has = BigInt(amount) > 0n;
@@ -212,6 +217,7 @@ export function claimPanel(p: Panel, st: MinerState, refresh: () => Promise<void
   const chooser = h("div");
   button.addEventListener("click", async () => {
     button.disabled = true;
+    const claimedBefore = BigInt(st.miner.balances.claimed);
     try {
       status(statusEl, "info", "Connecting to your wallet…");
       await connectWallet(chooser);
@@ -237,8 +243,23 @@ export function claimPanel(p: Panel, st: MinerState, refresh: () => Promise<void
       );
       statusEl.dataset.result = "success";
       statusEl.dataset.wei = result.amount.toString();
-      await refresh();
-      status(statusEl, "ok", `Claimed ${ethText(result.amount, 18)}. `, link, `. Claimable now: ${ethText(st.miner.balances.claimable, 18)}.`);
+      // The service reads Claimed logs every few seconds: refresh until it has seen this
+      // claim, so the balance shown is the one after it (or say that it is late).
+      const seen = () => BigInt(st.miner.balances.claimed) >= claimedBefore + result.amount;
+      for (let i = 0; i < CLAIM_REFRESH_TRIES; i++) {
+        await refresh();
+        if (seen()) break;
+        await new Promise((r) => setTimeout(r, CLAIM_REFRESH_MS));
+      }
+      status(
+        statusEl,
+        "ok",
+        `Claimed ${ethText(result.amount, 18)}. `,
+        link,
+        seen()
+          ? `. Claimable now: ${ethText(st.miner.balances.claimable, 18)}.`
+          : ". The pool's service has not seen the block yet; your balance here will catch up shortly.",
+      );
       statusEl.dataset.result = "success";
     } catch (e) {
       const info = describeWalletError(e, st.config.chain_id);
