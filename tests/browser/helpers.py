@@ -236,9 +236,19 @@ def set_wallet(page: Any, **options: Any) -> None:
 
 
 def wait_ready(page: Any, timeout: float = 15_000) -> float:
-    """Wait until every panel has settled; return the app's ready time (ms since navigation)."""
-    page.wait_for_function("() => window.__livepoolReadyAt !== undefined", timeout=timeout)
+    """Wait until every panel has settled and is painted; return the time (ms since
+    navigation) at which the page became interactive (``window.__livepoolReadyAt``: the
+    panels a visitor acts on painted; charts and tables follow a frame later)."""
+    page.wait_for_function(
+        "() => window.__livepoolReadyAt !== undefined && window.__livepoolCompleteAt !== undefined",
+        timeout=timeout,
+    )
     return float(page.evaluate("window.__livepoolReadyAt"))
+
+
+def complete_time(page: Any) -> float:
+    """When every panel, charts and tables included, was painted (after ``wait_ready``)."""
+    return float(page.evaluate("window.__livepoolCompleteAt"))
 
 
 def open_pool(page: Any, base_url: str) -> float:

@@ -7,7 +7,7 @@
 import { api, ApiError, type Config, type Miner, type Payments } from "../api";
 import { chart } from "../chart";
 import { connectWallet } from "../connect";
-import { errorMessage, extLink, facts, h, panel, table, type Panel } from "../dom";
+import { afterPaint, errorMessage, extLink, facts, h, panel, table, type Panel } from "../dom";
 import {
   addressUrl,
   bpsToPercent,
@@ -364,7 +364,8 @@ export async function mountMiner(root: HTMLElement, address: string, ctx: PageCt
   const claimStatus = h("div", { class: "status", id: "claim-status", "aria-live": "polite" });
   let state: MinerState | null = null;
 
-  const render = () => {
+  // Above the fold and every control first; the chart and the tables a frame later.
+  const render = (part: "top" | "rest" | "all" = "all") => {
     if (!state) return;
     const now = ctx.now();
     const m = state.miner;
@@ -373,12 +374,14 @@ export async function mountMiner(root: HTMLElement, address: string, ctx: PageCt
       ` · first seen ${formatTime(m.first_seen)} · last seen ${formatRelative(m.last_seen, now)}`,
     );
     const st = state;
-    timed("balances", () => balancesPanel(panels.balances, m, now));
-    timed("next", () => nextPayoutPanel(panels.next, m, now));
-    timed("claim", () => claimPanel(panels.claim, st, refresh, claimStatus));
-    timed("rigs", () => rigsPanel(panels.rigs, m, now));
-    timed("earnings", () => earningsPanel(panels.earnings, m));
-    timed("settings", () => settingsPanel(panels.settings, st, ctx.now));
+    if (part !== "rest") {
+      timed("balances", () => balancesPanel(panels.balances, m, now));
+      timed("next", () => nextPayoutPanel(panels.next, m, now));
+      timed("claim", () => claimPanel(panels.claim, st, refresh, claimStatus));
+      timed("rigs", () => rigsPanel(panels.rigs, m, now));
+      timed("settings", () => settingsPanel(panels.settings, st, ctx.now));
+    }
+    if (part !== "top") timed("earnings", () => earningsPanel(panels.earnings, m));
   };
   const refresh = async () => {
     if (!state) return;
@@ -398,7 +401,10 @@ export async function mountMiner(root: HTMLElement, address: string, ctx: PageCt
       return;
     }
     state = { address: min.d.address, config: cfg.d, miner: min.d };
-    render();
+    render("top");
+    ctx.interactive?.();
+    await afterPaint();
+    render("rest");
     if (pay.ok) paymentsPanel(panels.payments, address, cfg.d.explorer_url, 0, pay.d);
     else panels.payments.error(errorMessage(pay.e), () => void loadPayments(panels.payments, address, cfg.d.explorer_url));
   };
