@@ -16,13 +16,18 @@ export PYTHONWARNINGS := ignore:Field 'import_remapping' has an incomplete defin
 comma := ,
 PY_STAMP := $(VENV)/.stamp-python
 JS_STAMP := node_modules/.stamp-js
+# The dashboard: web/ has its own node_modules (npm ci from its lock file), and web/dist is
+# rebuilt whenever a source changes.
+WEB_STAMP := web/node_modules/.stamp-web
+WEB_DIST := web/dist/index.html
+WEB_SOURCES := $(shell find web/src web/index.html web/package.json web/tsconfig.json web/vite.config.ts -type f 2>/dev/null)
 
 .PHONY: help setup test bench fuzz lint demo clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-setup: $(PY_STAMP) $(JS_STAMP)  ## make .venv and node_modules (idempotent, quick when done)
+setup: $(PY_STAMP) $(JS_STAMP) $(WEB_DIST)  ## make .venv, node_modules and the dashboard (web/dist); quick when done
 
 $(PY_STAMP): pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -37,7 +42,16 @@ $(JS_STAMP): package.json
 	npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
-test: setup  ## run every test: contracts, accountant (SQLite + PostgreSQL), chain flows, anvil
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(WEB_DIST): $(WEB_STAMP) $(WEB_SOURCES)
+	npm --prefix web run build --silent
+	@touch $@
+
+test: setup  ## run every test: dashboard units, contracts, accountant (SQLite + PostgreSQL), chain flows, service, browser
+	npm --prefix web test
 	$(VENV)/bin/ape test tests -q -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: setup  ## run the benchmarks and print their tables (BENCH_ARGS=--quick: smaller sizes)

@@ -5,9 +5,11 @@ service. ``page_for(base_url, wallet=...)`` opens a fresh page with the test wal
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright import sync_api
 
 from .fixture_api import MINER, FixtureApi
 from .helpers import (
@@ -20,8 +22,6 @@ from .helpers import (
     run_anvil,
 )
 
-sync_api = pytest.importorskip("playwright.sync_api")
-
 
 @pytest.fixture(scope="session")
 def anvil() -> Iterator[Anvil]:
@@ -31,6 +31,12 @@ def anvil() -> Iterator[Anvil]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser test drives Debian's Chromium; "
+            "run `apt-get install chromium` (.ci/run does), never `playwright install`",
+            pytrace=False,
+        )
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield b

@@ -2,14 +2,13 @@
 wallet that forwards to it, Debian's Chromium, and page helpers that act like a miner.
 
 Nothing here knows whether the API behind the page is the fixture (``fixture_api.py``)
-or the real service: every helper takes a base URL. The real-contract claim test
-(``test_dashboard.check_claim_against_service``) uses the same helpers.
+or the real service: every helper takes a base URL (``test_dashboard.py`` runs on the
+fixture, ``test_real_service.py`` on `livepool serve` and the real contract).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -237,9 +236,19 @@ def set_wallet(page: Any, **options: Any) -> None:
 
 
 def wait_ready(page: Any, timeout: float = 15_000) -> float:
-    """Wait until every panel has settled; return the app's ready time (ms since navigation)."""
-    page.wait_for_function("() => window.__livepoolReadyAt !== undefined", timeout=timeout)
+    """Wait until every panel has settled and is painted; return the time (ms since
+    navigation) at which the page became interactive (``window.__livepoolReadyAt``: the
+    panels a visitor acts on painted; charts and tables follow a frame later)."""
+    page.wait_for_function(
+        "() => window.__livepoolReadyAt !== undefined && window.__livepoolCompleteAt !== undefined",
+        timeout=timeout,
+    )
     return float(page.evaluate("window.__livepoolReadyAt"))
+
+
+def complete_time(page: Any) -> float:
+    """When every panel, charts and tables included, was painted (after ``wait_ready``)."""
+    return float(page.evaluate("window.__livepoolCompleteAt"))
 
 
 def open_pool(page: Any, base_url: str) -> float:
@@ -331,7 +340,3 @@ def screenshot(page: Any, name: str, width: int) -> Path:
     path = SCREENSHOTS / f"{name}-{width}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
-
-
-def env_flag(name: str) -> str | None:
-    return os.environ.get(name) or None

@@ -1,30 +1,23 @@
 """The dashboard in Debian's Chromium: pages render from the API, the EIP-6963 test
 wallet (forwarding to anvil) connects, signs settings the API verifies, sends a claim,
-and the error paths say what happened. Screenshots go to tests/browser/screenshots/.
-
-``check_claim_against_service`` is the real-contract claim check, kept separate: it needs
-only a base URL where the real service serves the dashboard and the API, the anvil the
-contract lives on, and a miner with a claimable leaf.
+and the error paths say what happened, against the fixture API (``fixture_api.py``:
+100 epochs and 1,000 payments, and failure modes the real service cannot be made to
+show on demand). The same pages against the real service and contract are in
+``test_real_service.py``. Screenshots go to tests/browser/screenshots/ (fixture-*.png).
 """
 
 from __future__ import annotations
 
 import json
 import statistics
-import urllib.request
-from typing import Any
-
-import pytest
 
 from .fixture_api import CLAIMABLE, CONTRACT, EPOCHS, MINER, PAYMENTS, FixtureApi
 from .helpers import (
     DEV_ACCOUNTS,
     SCREENSHOTS,
-    Anvil,
     claim,
+    complete_time,
     connect,
-    env_flag,
-    install_wallet,
     open_miner,
     open_pool,
     panel,
@@ -48,7 +41,7 @@ def test_pool_page__renders_every_panel_from_the_api(page_for, fixture_api: Fixt
     assert top.locator("tbody tr").count() == 10
     assert page.locator(".chart canvas").count() >= 1
     for width in (1280, 375):
-        screenshot(page, "pool", width)
+        screenshot(page, "fixture-pool", width)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"the pool page scrolls sideways at {width} px"
     assert not page.page_errors
@@ -74,7 +67,7 @@ def test_miner_page__renders_balances_rigs_epochs_payments(page_for, fixture_api
     assert f"1–50 of {PAYMENTS:,}" in panel(page, "Payments").inner_text()
     assert page.locator('a[href^="https://arbiscan.io/tx/0x"]').count() == 50
     for width in (1280, 375):
-        screenshot(page, "miner", width)
+        screenshot(page, "fixture-miner", width)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"the miner page scrolls sideways at {width} px"
     page.get_by_text(f"Per-epoch statement lines ({EPOCHS})").click()
@@ -181,11 +174,13 @@ def test_claim__wrong_chain__switches_then_claims(page_for, fixture_api):
 
 def test_miner_page__interactive_within_2x_of_a_static_page(page_for, fixture_api, record_property):
     """100 epochs and 1,000 payments vs the static Verify page of the same build, same run.
-    "Interactive" = the app's content is rendered and that frame painted
-    (window.__livepoolReadyAt, set after the first paint following the last panel)."""
+    "Interactive" = balances, next payout, Claim, rigs and the settings form rendered from
+    the API's data and that frame painted (window.__livepoolReadyAt); the earnings chart
+    and the payments table follow a frame later (window.__livepoolCompleteAt, reported)."""
     page = page_for(wallet=None)
     urls = {"static": f"{fixture_api.url}/#/verify", "miner": f"{fixture_api.url}/#/miner/{MINER}"}
     times: dict[str, list[float]] = {"static": [], "miner": []}
+    complete: list[float] = []
     for i in range(13):
         for kind, url in urls.items():
             page.goto("about:blank")
@@ -193,6 +188,8 @@ def test_miner_page__interactive_within_2x_of_a_static_page(page_for, fixture_ap
             t = wait_ready(page)
             if i:  # the first round warms the cache for both
                 times[kind].append(t)
+                if kind == "miner":
+                    complete.append(complete_time(page))
     # Other processes share the 2 CPUs and only ever add time, so the fastest of 12 loads
     # is the best estimate of each page's own cost: the ratio of the minima is what we
     # hold to 2x. The median of paired rounds (static then miner, back to back) is
@@ -210,6 +207,8 @@ def test_miner_page__interactive_within_2x_of_a_static_page(page_for, fixture_ap
                 "goal_ratio": GOAL_RATIO,
                 "goal_met": ratio <= GOAL_RATIO,
                 "median_paired_ratio": paired,
+                "miner_complete_ms_min": min(complete),
+                "complete_ratio_of_minima": min(complete) / static,
                 "samples_ms": times,
             },
             indent=1,
@@ -219,7 +218,8 @@ def test_miner_page__interactive_within_2x_of_a_static_page(page_for, fixture_ap
     print(
         f"\nminer page {miner:.0f} ms vs static page {static:.0f} ms (fastest of 12): "
         f"ratio {ratio:.2f} (goal 2.00{', met' if ratio <= GOAL_RATIO else ', NOT met'}); "
-        f"median paired ratio {paired:.2f}"
+        f"median paired ratio {paired:.2f}; everything painted at {min(complete):.0f} ms "
+        f"({min(complete) / static:.2f}x)"
     )
     # The 2x goal is reported, not asserted: on 2 CPUs shared with other jobs (load
     # average 5-8 while this was written) the ratio of minima swung between 2.1 and 4.4
@@ -229,53 +229,6 @@ def test_miner_page__interactive_within_2x_of_a_static_page(page_for, fixture_ap
 
 GOAL_RATIO = 2.0
 REGRESSION_RATIO = 6.0
-
-
-# --------------------------------------------------------------------------- real service
-
-
-def check_claim_against_service(browser: Any, anvil: Anvil, base_url: str, miner: str) -> dict:
-    """The real-contract claim: open ``base_url`` (the real service serving the dashboard),
-    connect ``miner``'s anvil dev wallet, click Claim, and check on chain that the miner got
-    exactly the amount the page showed, and that the page then shows 0 claimable.
-
-    Claims are sent by the miner itself, so its balance moves by amount − gas cost."""
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    try:
-        page = ctx.new_page()
-        install_wallet(page, anvil.url, miner)
-        open_miner(page, base_url, miner)
-        before = anvil.balance(miner)
-        out = claim(page, timeout=60_000)
-        assert out["result"] == "success", out["text"]
-        tx_hash = next(link for e in out["log"] for link in e["links"] if "/tx/" in link).rsplit(
-            "/", 1
-        )[1]
-        receipt = anvil.receipt(tx_hash)
-        assert int(receipt["status"], 16) == 1
-        gas_cost = int(receipt["gasUsed"], 16) * int(receipt["effectiveGasPrice"], 16)
-        assert anvil.balance(miner) - before + gas_cost == out["shown_wei"]
-        with urllib.request.urlopen(f"{base_url}/v1/miners/{miner}", timeout=10) as res:
-            assert json.loads(res.read())["balances"]["claimable"] == "0"
-        assert page.locator("#claim").get_attribute("data-wei") == "0"
-        assert "Claimable now: 0 ETH" in out["text"]
-        return out
-    finally:
-        ctx.close()
-
-
-@pytest.mark.skipif(
-    not env_flag("LIVEPOOL_SERVICE_URL"),
-    reason="set LIVEPOOL_SERVICE_URL, "
-    "LIVEPOOL_ANVIL_URL and LIVEPOOL_CLAIM_MINER to run against the real service",
-)
-def test_claim__real_service__pays_exactly_what_the_page_showed(browser):
-    check_claim_against_service(
-        browser,
-        Anvil(str(env_flag("LIVEPOOL_ANVIL_URL"))),
-        str(env_flag("LIVEPOOL_SERVICE_URL")),
-        str(env_flag("LIVEPOOL_CLAIM_MINER")),
-    )
 
 
 def test_keyboard__every_control_on_the_miner_page_is_reachable_by_tab(page_for, fixture_api):

@@ -209,33 +209,58 @@ export class ApiError extends Error {
 declare global {
   interface Window {
     /** Requests index.html started before the app loaded, by URL; each is used once. */
-    __lpPrefetch?: Record<string, Promise<Response>>;
+    __lpPrefetch?: Record<string, Promise<Prefetched>>;
   }
 }
 
-function prefetched(path: string): Promise<Response> | undefined {
+/** A response index.html already read: its status and parsed body (null: not JSON). */
+interface Prefetched {
+  ok: boolean;
+  status: number;
+  body: unknown;
+}
+
+function prefetched(path: string): Promise<Prefetched> | undefined {
   const table = typeof window === "undefined" ? undefined : window.__lpPrefetch;
   const hit = table?.[path];
   if (hit) delete table[path];
   return hit;
 }
 
+const UNREACHABLE = "The pool's service could not be reached. Check your connection and try again.";
+
+function refusal(status: number, body: unknown): ApiError {
+  const detail = (body as { detail?: unknown } | null)?.detail;
+  return new ApiError(status, typeof detail === "string" ? detail : `The service answered ${status}.`);
+}
+
 async function request<T>(path: string, init?: RequestInit): Promise<T> {
+  const early = init ? undefined : prefetched(path);
+  if (early) {
+    let got: Prefetched;
+    try {
+      got = await early;
+    } catch {
+      throw new ApiError(0, UNREACHABLE);
+    }
+    if (!got.ok) throw refusal(got.status, got.body);
+    if (got.body === null) throw new ApiError(got.status, "The service's answer was not JSON.");
+    return got.body as T;
+  }
   let res: Response;
   try {
-    res = await ((!init && prefetched(path)) || fetch(path, { headers: { accept: "application/json" }, ...init }));
+    res = await fetch(path, { headers: { accept: "application/json" }, ...init });
   } catch {
-    throw new ApiError(0, "The pool's service could not be reached. Check your connection and try again.");
+    throw new ApiError(0, UNREACHABLE);
   }
   if (!res.ok) {
-    let detail = `The service answered ${res.status}.`;
+    let body: unknown = null;
     try {
-      const body = (await res.json()) as { detail?: unknown };
-      if (typeof body.detail === "string") detail = body.detail;
+      body = await res.json();
     } catch {
       /* not JSON: keep the status sentence */
     }
-    throw new ApiError(res.status, detail);
+    throw refusal(res.status, body);
   }
   return (await res.json()) as T;
 }

@@ -116,3 +116,20 @@ export function panel(title: string, cls = ""): Panel {
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** Resolves just after the next frame is painted (a message posted from a
+ * requestAnimationFrame callback runs after that frame's layout and paint), or after
+ * 200 ms where no frame comes (a hidden tab, a test DOM). */
+export function afterPaint(): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 200);
+    requestAnimationFrame(() => {
+      const ch = new MessageChannel();
+      ch.port1.onmessage = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      ch.port2.postMessage(null);
+    });
+  });
+}

@@ -92,7 +92,9 @@ export function formatPixelRate(pps: number | null | undefined): string {
     v /= 1000;
     i++;
   }
-  const digits = v >= 100 || i === 0 ? 0 : v >= 10 ? 1 : 2;
+  // Whole pixels/s need no decimals; a fraction below 100 px/s keeps its digits (an idle
+  // pool's chart has ticks at 0.2, 0.4…, which must not all read "0 px/s").
+  const digits = v >= 100 || (i === 0 && Number.isInteger(v)) ? 0 : v >= 10 ? 1 : 2;
   return `${v.toFixed(digits)} ${RATE_UNITS[i]}px/s`;
 }
 

@@ -5,7 +5,7 @@
 
 import "./style.css";
 import { connectWallet } from "./connect";
-import { h } from "./dom";
+import { afterPaint, h } from "./dom";
 import { isAddress, shortHex } from "./format";
 import { mountMiner } from "./pages/miner";
 import { mountPool, type PageCtx } from "./pages/pool";
@@ -16,11 +16,12 @@ import { describeWalletError } from "./walletErrors";
 declare global {
   interface Window {
     __livepoolReadyAt?: number;
+    __livepoolCompleteAt?: number;
   }
 }
 
 performance.mark("app:start");
-const ctx: PageCtx = { now: () => Math.floor(Date.now() / 1000) };
+const ctx: PageCtx = { now: () => Math.floor(Date.now() / 1000), interactive: () => markInteractive() };
 const main = document.getElementById("main") as HTMLElement;
 const headerStatus = document.getElementById("header-status") as HTMLElement;
 const connectBtn = document.getElementById("connect") as HTMLButtonElement;
@@ -28,23 +29,35 @@ const form = document.getElementById("lookup") as HTMLFormElement;
 const input = document.getElementById("address") as HTMLInputElement;
 
 /**
- * Mark the page interactive once its content is on screen: a requestAnimationFrame
- * callback runs just before the frame's layout and paint, and a message posted from it
- * runs just after them. The browser test reads window.__livepoolReadyAt.
+ * Record when content is on screen: a requestAnimationFrame callback runs just before the
+ * frame's layout and paint, and a message posted from it runs just after them (afterPaint).
+ * window.__livepoolReadyAt: the page is interactive (every control and the panels a
+ * visitor acts on are painted); window.__livepoolCompleteAt: every panel, charts and
+ * tables included, is painted. The browser test reads both.
  */
+let route_ = 0;
+function markInteractive() {
+  const r = route_;
+  void afterPaint().then(() => {
+    if (r === route_ && window.__livepoolReadyAt === undefined) window.__livepoolReadyAt = performance.now();
+  });
+}
+
 function setReady(done: boolean) {
   document.documentElement.dataset.ready = String(done);
   if (!done) return;
-  requestAnimationFrame(() => {
-    const ch = new MessageChannel();
-    ch.port1.onmessage = () => (window.__livepoolReadyAt = performance.now());
-    ch.port2.postMessage(null);
+  markInteractive();
+  const r = route_;
+  void afterPaint().then(() => {
+    if (r === route_) window.__livepoolCompleteAt = performance.now();
   });
 }
 
 async function route() {
+  route_++;
   setReady(false);
   window.__livepoolReadyAt = undefined;
+  window.__livepoolCompleteAt = undefined;
   const hash = location.hash.replace(/^#/, "") || "/";
   const miner = /^\/miner\/(0x[0-9a-fA-F]{40})$/.exec(hash);
   document.querySelectorAll<HTMLAnchorElement>("header nav a").forEach((a) => {

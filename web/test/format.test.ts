@@ -90,6 +90,8 @@ describe("rates, times, links", () => {
     expect(formatPixelRate(1.2e9)).toBe("1.20 Gpx/s");
     expect(formatPixelRate(5e7)).toBe("50.0 Mpx/s");
     expect(formatPixelRate(999)).toBe("999 px/s");
+    expect(formatPixelRate(0)).toBe("0 px/s");
+    expect(formatPixelRate(0.2)).toBe("0.20 px/s");
     expect(formatPixelRate(null)).toBe("—");
   });
   it("formats times in UTC and durations", () => {

@@ -7,7 +7,7 @@
 import { api, ApiError, type Config, type Miner, type Payments } from "../api";
 import { chart } from "../chart";
 import { connectWallet } from "../connect";
-import { errorMessage, extLink, facts, h, panel, table, type Panel } from "../dom";
+import { afterPaint, errorMessage, extLink, facts, h, panel, table, type Panel } from "../dom";
 import {
   addressUrl,
   bpsToPercent,
@@ -201,6 +201,11 @@ interface MinerState {
   miner: Miner;
 }
 
+/** After a claim, how many times (and how often) the balance is fetched again while the
+ * service has not yet read the claim's block (it reads the chain every few seconds). */
+const CLAIM_REFRESH_TRIES = 30;
+const CLAIM_REFRESH_MS = 1000;
+
 export function claimPanel(p: Panel, st: MinerState, refresh: () => Promise<void>, statusEl: HTMLElement): void {
   const amount = st.miner.balances.claimable;
   const has = BigInt(amount) > 0n;
@@ -212,6 +217,7 @@ export function claimPanel(p: Panel, st: MinerState, refresh: () => Promise<void
   const chooser = h("div");
   button.addEventListener("click", async () => {
     button.disabled = true;
+    const claimedBefore = BigInt(st.miner.balances.claimed);
     try {
       status(statusEl, "info", "Connecting to your wallet…");
       await connectWallet(chooser);
@@ -237,8 +243,23 @@ export function claimPanel(p: Panel, st: MinerState, refresh: () => Promise<void
       );
       statusEl.dataset.result = "success";
       statusEl.dataset.wei = result.amount.toString();
-      await refresh();
-      status(statusEl, "ok", `Claimed ${ethText(result.amount, 18)}. `, link, `. Claimable now: ${ethText(st.miner.balances.claimable, 18)}.`);
+      // The service reads Claimed logs every few seconds: refresh until it has seen this
+      // claim, so the balance shown is the one after it (or say that it is late).
+      const seen = () => BigInt(st.miner.balances.claimed) >= claimedBefore + result.amount;
+      for (let i = 0; i < CLAIM_REFRESH_TRIES; i++) {
+        await refresh();
+        if (seen()) break;
+        await new Promise((r) => setTimeout(r, CLAIM_REFRESH_MS));
+      }
+      status(
+        statusEl,
+        "ok",
+        `Claimed ${ethText(result.amount, 18)}. `,
+        link,
+        seen()
+          ? `. Claimable now: ${ethText(st.miner.balances.claimable, 18)}.`
+          : ". The pool's service has not seen the block yet; your balance here will catch up shortly.",
+      );
       statusEl.dataset.result = "success";
     } catch (e) {
       const info = describeWalletError(e, st.config.chain_id);
@@ -343,7 +364,8 @@ export async function mountMiner(root: HTMLElement, address: string, ctx: PageCt
   const claimStatus = h("div", { class: "status", id: "claim-status", "aria-live": "polite" });
   let state: MinerState | null = null;
 
-  const render = () => {
+  // Above the fold and every control first; the chart and the tables a frame later.
+  const render = (part: "top" | "rest" | "all" = "all") => {
     if (!state) return;
     const now = ctx.now();
     const m = state.miner;
@@ -352,12 +374,14 @@ export async function mountMiner(root: HTMLElement, address: string, ctx: PageCt
       ` · first seen ${formatTime(m.first_seen)} · last seen ${formatRelative(m.last_seen, now)}`,
     );
     const st = state;
-    timed("balances", () => balancesPanel(panels.balances, m, now));
-    timed("next", () => nextPayoutPanel(panels.next, m, now));
-    timed("claim", () => claimPanel(panels.claim, st, refresh, claimStatus));
-    timed("rigs", () => rigsPanel(panels.rigs, m, now));
-    timed("earnings", () => earningsPanel(panels.earnings, m));
-    timed("settings", () => settingsPanel(panels.settings, st, ctx.now));
+    if (part !== "rest") {
+      timed("balances", () => balancesPanel(panels.balances, m, now));
+      timed("next", () => nextPayoutPanel(panels.next, m, now));
+      timed("claim", () => claimPanel(panels.claim, st, refresh, claimStatus));
+      timed("rigs", () => rigsPanel(panels.rigs, m, now));
+      timed("settings", () => settingsPanel(panels.settings, st, ctx.now));
+    }
+    if (part !== "top") timed("earnings", () => earningsPanel(panels.earnings, m));
   };
   const refresh = async () => {
     if (!state) return;
@@ -377,7 +401,10 @@ export async function mountMiner(root: HTMLElement, address: string, ctx: PageCt
       return;
     }
     state = { address: min.d.address, config: cfg.d, miner: min.d };
-    render();
+    render("top");
+    ctx.interactive?.();
+    await afterPaint();
+    render("rest");
     if (pay.ok) paymentsPanel(panels.payments, address, cfg.d.explorer_url, 0, pay.d);
     else panels.payments.error(errorMessage(pay.e), () => void loadPayments(panels.payments, address, cfg.d.explorer_url));
   };

@@ -19,6 +19,8 @@ import {
 
 export interface PageCtx {
   now: () => number;
+  /** Called once the panels a visitor acts on are rendered (the rest follows a frame later). */
+  interactive?: () => void;
 }
 
 function staleNote(pool: Pool, now: number): HTMLElement | null {
