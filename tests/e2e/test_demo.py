@@ -8,6 +8,7 @@ Ctrl-C must stop every process it started.
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import subprocess
@@ -33,12 +34,18 @@ def test_demo_exit__two_epochs__summary_and_audit_pass(tmp_path):
 
     out = result.stdout
     assert result.returncode == 0, out[-4000:] + result.stderr[-4000:]
-    assert "epoch 0 root proposed by the keeper" in out
-    assert "epoch 0 root checked by the watchtower: audit passed" in out
-    assert "epoch 1 root accepted" in out
-    assert "epoch 0 pushed" in out and "epoch 1 claimed" in out
-    assert "epochs accepted   0, 1" in out
-    assert "0 revoked" in out
+    # Epoch numbers depend on how fast the processes start (a slow start closes two
+    # epochs at once and proposes the later): check the kinds of events, then the summary.
+    for event in (
+        "closed:",
+        "root proposed by the keeper",
+        "root checked by the watchtower: audit passed",
+        "root accepted",
+        "pushed",
+        "claimed",
+    ):
+        assert re.search(rf"epoch \d+ {event}", out), event
+    assert "0 revoked" in out and "0 failed" in out
     assert "verify            PASS" in out
     assert "result            OK" in out
     assert "private key" in out
