@@ -205,17 +205,20 @@ class Processes:
                 raise click.ClickException(f"{name} exited ({process.returncode}):\n{tail}")
 
     def stop(self) -> None:
+        """SIGTERM to each started process's own group (it and any child it spawned, such
+        as the native anvil behind its npm shim); SIGKILL after 20 s."""
         for _name, process in reversed(self.started):
             if process.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
-                    os.kill(process.pid, signal.SIGCONT)  # if it was paused
-                    process.send_signal(signal.SIGTERM)
+                    os.killpg(process.pid, signal.SIGCONT)  # if it was paused
+                    os.killpg(process.pid, signal.SIGTERM)
         deadline = time.monotonic() + 20
         for _name, process in reversed(self.started):
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                process.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
 
 
