@@ -69,8 +69,8 @@ lint: setup  ## ruff, mypy --strict over the package and the scripts, and the Vy
 	$(VENV)/bin/mypy
 	$(VENV)/bin/ape compile --force >/dev/null
 
-demo: setup  ## two epochs of a simulated pool: receipts → roots → claims, pushes → audit
-	$(VENV)/bin/ape run demo --verbosity WARNING
+demo: setup  ## a live pool on anvil: dashboard at http://127.0.0.1:8000, Ctrl-C stops (DEMO_ARGS=…)
+	$(VENV)/bin/livepool demo $(DEMO_ARGS)
 
 clean:  ## remove build products (keeps .venv and node_modules)
 	rm -rf .build .cache .hypothesis

@@ -609,5 +609,7 @@ class Distributor:
         return None
 
     def _logs(self, name: str, start: int, stop: int) -> list[Any]:
+        if start >= stop:  # no new block since the last read (an idle automining node)
+            return []
         event = getattr(self.contract, name)
         return retrying(lambda: list(event.range(start, stop)), what=f"read {name} logs")

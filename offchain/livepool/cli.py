@@ -406,6 +406,65 @@ def watch_cmd(args: tuple[str, ...]) -> None:
     _ape_run("watch", args)
 
 
+@cli.command("demo")
+@click.option("--port", type=int, default=8000, show_default=True, help="The service's port.")
+@click.option("--anvil-port", type=int, default=0, help="anvil's port (default: a free one).")
+@click.option(
+    "--epochs",
+    "epochs_",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Stop after this many accepted epochs (with --exit).",
+)
+@click.option(
+    "--exit",
+    "exit_",
+    is_flag=True,
+    help="Bounded and headless: print a summary, "
+    "exit 0 only when the audit passes (needs --epochs).",
+)
+@click.option(
+    "--tamper-epoch",
+    type=click.IntRange(min=1),
+    default=None,
+    help="At this epoch the operator proposes a raised root once; the watchtower must revoke it.",
+)
+@click.option("--epoch-seconds", type=click.IntRange(min=5), default=60, show_default=True)
+@click.option("--settle-seconds", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option("--challenge-seconds", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--rate", type=float, default=3.0, show_default=True, help="Receipts per second.")
+@click.option(
+    "--demo-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("data") / "demo",
+    show_default=True,
+    help="A fresh folder for the demo's ledger, deployment and logs (emptied first).",
+)
+def demo_cmd(
+    port: int, anvil_port: int, epochs_: int | None, exit_: bool, tamper_epoch: int | None,
+    epoch_seconds: int, settle_seconds: int, challenge_seconds: int, rate: float,
+    demo_dir: Path,
+) -> None:  # fmt: skip
+    """A live pool on this machine: anvil, the distributor, the service, the keeper, the
+    watchtower and a simulated orchestrator posting receipts; Ctrl-C stops it all."""
+    from livepool.demo import DemoOptions, run_demo
+
+    if exit_ and epochs_ is None:
+        raise click.UsageError("--exit needs --epochs N")
+    options = DemoOptions(
+        data_dir=demo_dir.resolve(),
+        port=port,
+        anvil_port=anvil_port,
+        epochs=epochs_ if exit_ or epochs_ else None,
+        tamper_epoch=tamper_epoch,
+        epoch_seconds=epoch_seconds,
+        settle_seconds=settle_seconds,
+        challenge_seconds=challenge_seconds,
+        rate=rate,
+    )
+    sys.exit(run_demo(options))
+
+
 # The service's commands live in livepool.api.cli.
 from livepool.api.cli import serve, token  # noqa: E402
 

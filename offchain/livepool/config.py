@@ -160,6 +160,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 4 * 1024 * 1024
     #: A rig or miner is online when it sent a receipt this recently.
     online_seconds: int = 600
+    #: The sliding window rig scores (``GET /v1/selection``, top rigs, a miner's rigs)
+    #: are computed over.
+    selection_window_seconds: int = 3600
     chain_refresh_seconds: float = 15.0
     #: Pool and miner views are recomputed at most this often (a request never waits
     #: for more than one recomputation).

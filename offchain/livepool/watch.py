@@ -121,8 +121,12 @@ def fetch_published(
     if epoch not in statements:
         raise FetchError(f"epoch {epoch}: no statement published at {text}")
     if text.startswith(("http://", "https://")):
-        with client or httpx.Client(timeout=30) as http:
-            tree = _get(http, f"{text.rstrip('/')}/v1/epochs/{epoch}/tree")
+        url = f"{text.rstrip('/')}/v1/epochs/{epoch}/tree"
+        if client is not None:  # the caller's: it stays open for the next round
+            tree = _get(client, url)
+        else:
+            with httpx.Client(timeout=30) as http:
+                tree = _get(http, url)
     else:
         path = publish.tree_path(Path(source), epoch)
         tree = path.read_bytes() if path.exists() else None

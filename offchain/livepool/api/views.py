@@ -3,8 +3,9 @@
 Pure composition: SQL lives in :mod:`livepool.ledger.service`, chain reads in
 :mod:`.chainview`. Statistics: "online" = a receipt finished within ``online_seconds``;
 latency ratio = latency / duration (below 1 is faster than real time); real-time ratio =
-Σ duration / Σ latency; a rig's score = success rate × min(1, 0.5 / p95 latency ratio)
-(full marks at twice real time or better).
+Σ duration / Σ latency. A rig's score is :func:`livepool.quality.score` over the last
+``selection_window_seconds`` (one scoring function for the selection, the pool's top rigs
+and a miner's rigs; its docstring and docs/rig-selection.md say how it weighs).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from livepool.config import PoolConfig, Settings
 from livepool.epochs import pool_config
 from livepool.ledger import Ledger
 from livepool.ledger import service as servicedb
+from livepool.quality import RigWindow
+from livepool.quality import score as quality_score
 
 __all__ = ["NotSeen", "active_epoch", "epoch_state", "miner_view", "payments_view", "pool_view"]
 
@@ -88,7 +91,6 @@ def _rig_stats(rows: list[tuple[Any, ...]], now: int, online: int) -> dict[str, 
     realtime = duration / latency if latency else None
     success = len(ok) / len(rows) if rows else 0.0
     p95_ratio = _percentile(ratios, 0.95)
-    speed = 1.0 if not p95_ratio else min(1.0, 0.5 / p95_ratio)
     last = max((r[3] for r in rows), default=None)
     return {
         "pixels_per_second": sum(r[6] for r in ok) / DAY,
@@ -101,19 +103,40 @@ def _rig_stats(rows: list[tuple[Any, ...]], now: int, online: int) -> dict[str, 
         "latency_ratio_p95": p95_ratio,
         "realtime_ratio": realtime,
         "success_rate": success,
-        "score": round(success * speed, 6),
         "last_seen": last,
         "online": last is not None and last > now - online,
     }
 
 
 def _rigs(
-    rows: list[tuple[Any, ...]], now: int, online: int
+    rows: list[tuple[Any, ...]],
+    now: int,
+    online: int,
+    windows: dict[tuple[str, str], RigWindow] | None = None,
 ) -> dict[tuple[str, str], dict[str, Any]]:
+    """Per rig (``(transcoder, node)``, the node defaulting to the transcoder's address):
+    the day's statistics, and the score over the selection window (0 without work in it)."""
     by_rig: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
     for row in rows:
-        by_rig.setdefault((row[0], row[1] or "default"), []).append(row)
-    return {key: {**_rig_stats(rs, now, online), "region": rs[-1][2]} for key, rs in by_rig.items()}
+        by_rig.setdefault((row[0], row[1] or row[0]), []).append(row)
+    windows = windows or {}
+    return {
+        key: {
+            **_rig_stats(rs, now, online),
+            "region": rs[-1][2],
+            "score": _score(windows.get(key)),
+        }
+        for key, rs in by_rig.items()
+    }
+
+
+def _score(window: RigWindow | None) -> float:
+    value = None if window is None else quality_score(window)
+    return 0.0 if value is None else round(value, 6)
+
+
+def _windows(ledger: Ledger, settings: Settings, now: int) -> dict[tuple[str, str], RigWindow]:
+    return servicedb.rig_windows(ledger, now - settings.selection_window_seconds, now)
 
 
 def _config(ledger: Ledger) -> PoolConfig:
@@ -158,7 +181,7 @@ def pool_view(ledger: Ledger, state: ChainState, settings: Settings, now: int) -
     upcoming = [(e, b) for e, b in history if e > current]
     price = servicedb.latest_price(ledger)
     work = servicedb.pool_work(ledger, now)
-    rigs = _rigs(work.rows, now, settings.online_seconds)
+    rigs = _rigs(work.rows, now, settings.online_seconds, _windows(ledger, settings, now))
     totals = servicedb.pool_totals(ledger)
     overall = _rig_stats(work.rows, now, settings.online_seconds)
     recent = [r for r in work.rows if r[3] > now - settings.online_seconds and r[7] == "ok"]
@@ -237,30 +260,35 @@ def pool_view(ledger: Ledger, state: ChainState, settings: Settings, now: int) -
     }
 
 
-def selection_view(
-    ledger: Ledger, settings: Settings, now: int, window: int = HOUR
-) -> dict[str, Any]:
-    """``GET /v1/selection``: online rigs by score over the last ``window`` seconds."""
-    work = servicedb.pool_work(ledger, now, window)
-    rigs = _rigs(work.rows, now, settings.online_seconds)
-    ranked = sorted(
-        ((k, r) for k, r in rigs.items() if r["online"]),
-        key=lambda kv: (-kv[1]["score"], kv[0]),
-    )
+def selection_view(ledger: Ledger, settings: Settings, now: int) -> dict[str, Any]:
+    """``GET /v1/selection``: online rigs ranked by :func:`livepool.quality.score` over
+    the last ``selection_window_seconds``; ties by the rig's key, so the order is stable."""
+    window = settings.selection_window_seconds
+    windows = servicedb.rig_windows(ledger, now - window, now)
+    online = {
+        (row[0], row[1] or row[0])
+        for row in servicedb.pool_work(ledger, now, settings.online_seconds).rows
+    }
+    scored = [
+        (key, w, value)
+        for key, w in windows.items()
+        if key in online and (value := quality_score(w)) is not None
+    ]
+    scored.sort(key=lambda item: (-item[2], item[0]))
     return {
         "window_seconds": window,
         "rigs": [
             {
                 "address": address,
                 "node": node,
-                "score": r["score"],
-                "success_rate": r["success_rate"],
-                "latency_p50_ms": r["latency_p50_ms"],
-                "latency_p95_ms": r["latency_p95_ms"],
-                "realtime_ratio": r["realtime_ratio"],
-                "segments": r["segments"],
+                "score": round(value, 6),
+                "success_rate": w.success_rate,
+                "latency_p50_ms": w.latency_ms_at(0.5),
+                "latency_p95_ms": w.latency_ms_at(0.95),
+                "realtime_ratio": w.realtime_ratio,
+                "segments": w.segments,
             }
-            for (address, node), r in ranked
+            for (address, node), w, value in scored
         ],
     }
 
@@ -309,7 +337,7 @@ def miner_view(
     work = servicedb.miner_work(ledger, address, now)
     overall = _rig_stats(work.rows, now, settings.online_seconds)
     regions = servicedb.rig_regions(ledger, address)
-    rigs = _rigs(work.rows, now, settings.online_seconds)
+    rigs = _rigs(work.rows, now, settings.online_seconds, _windows(ledger, settings, now))
     rig_list = []
     for (_, node), r in sorted(rigs.items()):
         rig_list.append(

@@ -41,6 +41,7 @@ from livepool.ledger.schema import (
     verdicts,
 )
 from livepool.ledger.schema import epochs_table as epochs
+from livepool.quality import RigWindow
 
 __all__ = [
     "MinerWork",
@@ -57,6 +58,7 @@ __all__ = [
     "pool_work",
     "push_tx_costs",
     "revoke_token",
+    "rig_windows",
     "save_signed_settings",
     "unsettled_value",
     "verify_token",
@@ -417,6 +419,34 @@ def pool_work(ledger: Ledger, now: int, window: int = 86_400) -> MinerWork:
         week = now - 7 * 86_400
         series = _series(conn, [r.credited_epoch >= _window(ledger, conn, week)], week)
     return MinerWork([tuple(x) for x in rows], 0, series)
+
+
+def rig_windows(ledger: Ledger, since: int, until: int) -> dict[tuple[str, str], RigWindow]:
+    """Each rig's work over receipts finished in ``(since, until]``, keyed by
+    ``(transcoder, node)`` (the node is the transcoder's address when a receipt names
+    none). A failed segment, or one flagged by a verdict, counts as failed.
+
+    Computed from the receipts for now; per-rig hourly counters can replace the body
+    (same name, same signature, same answer at hour boundaries)."""
+    r = receipts.c
+    out: dict[tuple[str, str], RigWindow] = {}
+    with ledger.read() as conn:
+        first = _window(ledger, conn, since)
+        rows = conn.execute(
+            select(
+                r.transcoder, r.node, r.status, r.flagged, r.pixels_encoded,
+                r.duration_ms, r.latency_ms,
+            ).where(r.credited_epoch >= first, r.finished_at > since, r.finished_at <= until)
+        )  # fmt: skip
+        for transcoder, node, status, flagged, pixels, duration, latency in rows:
+            window = out.setdefault((transcoder, node or transcoder), RigWindow())
+            window.record(
+                ok=status == "ok" and flagged is None,
+                pixels=int(pixels),
+                duration_ms=int(duration),
+                latency_ms=int(latency),
+            )
+    return out
 
 
 def pool_totals(ledger: Ledger) -> dict[str, int]:
