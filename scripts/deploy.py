@@ -44,7 +44,7 @@ def cli(
         keeper=keeper,
     )
     record = distributor.deployment(network)
-    path = Deployment.path_for(run.data_dir, record.network)
+    path = Deployment.path_for(run.data_dir, record.network, record.chain_id)
     record.save(path)
     run.success(
         f"LivepoolDistributor at {record.address} (chain {record.chain_id}, block "

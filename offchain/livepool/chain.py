@@ -25,6 +25,7 @@ from ape.exceptions import ApeException, ContractLogicError, ProviderNotConnecte
 
 from livepool.audit import RootEvent
 from livepool.errors import ChainError
+from livepool.hashing import keccak256
 
 __all__ = [
     "ClaimItem",
@@ -35,6 +36,7 @@ __all__ = [
     "RootEvent",
     "Sent",
     "calldata_gas",
+    "code_hash",
     "retrying",
 ]
 
@@ -116,12 +118,16 @@ class PushOutcome:
 
 @dataclass(frozen=True)
 class Deployment:
-    """Where the distributor lives on one network."""
+    """Where the distributor lives, bound to its chain: the address, the chain id, the
+    block of its creation and the keccak256 of its runtime code. Records are keyed by
+    chain id and network name, so two chains behind one network name (ape's in-process
+    chain and anvil are both ``ethereum:local``) never overwrite each other."""
 
     address: str
     chain_id: int
     block: int
     network: str
+    code_hash: str = ""
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -142,9 +148,51 @@ class Deployment:
             raise ChainError(f"{path}: not a deployment record: {exc}") from None
 
     @staticmethod
-    def path_for(data_dir: Path, network: str) -> Path:
+    def path_for(data_dir: Path, network: str, chain_id: int) -> Path:
+        """``DATA_DIR/deployments/<chain id>-<network>.json``."""
         safe = network.replace(":", "-").replace("/", "-")
-        return data_dir / "deployments" / f"{safe}.json"
+        return data_dir / "deployments" / f"{chain_id}-{safe}.json"
+
+    @classmethod
+    def find(cls, data_dir: Path, network: str, chain_id: int) -> Deployment:
+        """The record for ``network`` on ``chain_id``; when there is none, a
+        :class:`ChainError` that says whether a record exists for another chain (the
+        wrong node, or the wrong ``--network``) and what to do."""
+        path = cls.path_for(data_dir, network, chain_id)
+        if path.exists():
+            return cls.load(path)
+        elsewhere = []
+        for other in sorted((data_dir / "deployments").glob("*.json")):
+            try:
+                record = cls.load(other)
+            except ChainError:
+                continue
+            elsewhere.append(f"{record.network} chain {record.chain_id} ({record.address})")
+        hint = (
+            f"; deployments are recorded for: {', '.join(elsewhere)}. Connect to that chain "
+            "(--network, --provider-settings), or deploy here"
+            if elsewhere
+            else ""
+        )
+        raise ChainError(
+            f"wrong chain or no deployment: connected to {network} chain {chain_id}, and no "
+            f"distributor is recorded for it in {path.parent}{hint}: run `ape run deploy` "
+            "on this network, or pass --address"
+        )
+
+
+def code_hash(code: bytes) -> str:
+    """``0x`` + keccak256 of a contract's runtime code (what a record binds to)."""
+    return "0x" + keccak256(code).hex()
+
+
+def _is_distributor(code: bytes) -> bool:
+    """Whether ``code`` is this project's distributor: its runtime code starts with the
+    compiled runtime bytecode (Vyper appends the immutables after it)."""
+    container = getattr(ape.project, CONTRACT_NAME)
+    runtime = container.contract_type.runtime_bytecode
+    expected = bytes.fromhex(str(runtime.bytecode or "").removeprefix("0x")) if runtime else b""
+    return bool(expected) and code[: len(expected)] == expected
 
 
 def retrying(
@@ -261,21 +309,69 @@ class Distributor:
 
     @classmethod
     def at(cls, address: str, *, confirmations: int | None = None) -> Distributor:
-        """The distributor at ``address`` (its ABI from the compiled project)."""
+        """The distributor at ``address`` (its ABI from the compiled project), unchecked."""
         container = getattr(ape.project, CONTRACT_NAME)
         return cls(container.at(address), confirmations=confirmations)
 
+    @classmethod
+    def bound(
+        cls,
+        record: Deployment | None,
+        *,
+        address: str | None = None,
+        network: str,
+        confirmations: int | None = None,
+    ) -> Distributor:
+        """The distributor of ``record`` (or at ``address``), after checking that the node
+        is on the record's chain and that the address holds the distributor's code.
+
+        Raises :class:`ChainError` saying which of the two is wrong and what to do: a
+        script must never send ETH or a root to an address without the contract."""
+        chain_id = cls.chain_id()
+        if record is not None and record.chain_id != chain_id:
+            raise ChainError(
+                f"wrong chain: the deployment of {record.address} is on chain "
+                f"{record.chain_id} ({record.network}), but the node is chain {chain_id}: "
+                "connect to the chain it was deployed on (--network, --provider-settings)"
+            )
+        target = address or (record.address if record else None)
+        if not target:
+            raise ChainError("no distributor address: run `ape run deploy` or pass --address")
+        code = bytes(retrying(lambda: ape.chain.provider.get_code(target), what="read code"))
+        where = f"{target} on {network} (chain {chain_id})"
+        if not code:
+            raise ChainError(
+                f"no contract at {where}: nothing would receive what you send. The node may "
+                "have been restarted or reset since the deployment: deploy again with `ape run "
+                "deploy`, or pass the right --address"
+            )
+        if record is not None and record.address.lower() == target.lower() and record.code_hash:
+            if code_hash(code) != record.code_hash:
+                raise ChainError(
+                    f"wrong code at {where}: keccak256 {code_hash(code)} is not the "
+                    f"{record.code_hash} recorded at deployment: the chain was reset and "
+                    "something else lives there now; deploy again with `ape run deploy`"
+                )
+        elif not _is_distributor(code):
+            raise ChainError(
+                f"wrong code at {where}: it is not a {CONTRACT_NAME} of this project: "
+                "check --address, or deploy with `ape run deploy`"
+            )
+        return cls.at(target, confirmations=confirmations)
+
     def deployment(self, network: str) -> Deployment:
-        """This contract's deployment record (block of its creation, chain id)."""
+        """This contract's deployment record (chain id, block of its creation, code hash)."""
         receipt = (
             self.contract.creation_metadata.receipt if self.contract.creation_metadata else None
         )
         block = int(receipt.block_number) if receipt is not None else ape.chain.blocks.height
+        code = bytes(ape.chain.provider.get_code(self.address))
         return Deployment(
             address=str(self.contract.address),
             chain_id=int(ape.chain.chain_id),
             block=block,
             network=network,
+            code_hash=code_hash(code),
         )
 
     # -- views --
@@ -574,6 +670,11 @@ class Distributor:
             for e in self._logs("SurplusWithdrawn", start_block, stop)
         ]
         return sorted(funded + withdrawn)
+
+    @staticmethod
+    def chain_id() -> int:
+        """The connected node's chain id."""
+        return int(retrying(lambda: ape.chain.chain_id, what="read the chain id"))
 
     @staticmethod
     def height() -> int:

@@ -346,13 +346,16 @@ def payout_cmd(ctx: click.Context, address: str, push: bool, threshold: int) -> 
 @cli.command("check")
 @click.argument("source")
 def check_cmd(source: str) -> None:
-    """Check published statements (a folder or a base URL serving them) offline: every figure
-    follows from the aggregates, epochs chain, roots rebuild. The on-chain half of the
+    """Check published statements and tree dumps (a folder or a base URL serving them)
+    offline: every figure follows from the aggregates, epochs chain, roots rebuild, each
+    tree dump loads and has its statement's root and leaves. The on-chain half of the
     audit is `ape run verify`."""
     from livepool.audit import audit
 
     try:
-        report = audit(statements=publish.load_published(source), root_events=[], funded={})
+        statements = publish.load_published(source)
+        trees = publish.load_trees(source, statements)
+        report = audit(statements=statements, root_events=[], funded={}, trees=trees)
     except LivepoolError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

@@ -19,7 +19,7 @@ from ape.cli import ApeCliContextObject, ConnectedProviderCommand, account_optio
 
 from livepool.chain import Deployment, Distributor
 from livepool.cli import data_dir_option, database_option
-from livepool.errors import LivepoolError
+from livepool.errors import ChainError, LivepoolError
 from livepool.ledger import Ledger
 
 address_option = click.option(
@@ -41,12 +41,30 @@ def network_name(network: Any) -> str:
     return f"{network.ecosystem.name}:{network.name}"
 
 
+def deployment_record(network: Any, data_dir: Path) -> Deployment:
+    """The deployment recorded for the connected network and chain id (or a
+    :class:`ChainError` saying which chains do have one)."""
+    return Deployment.find(data_dir, network_name(network), Distributor.chain_id())
+
+
 def open_distributor(
     network: Any, data_dir: Path, address: str | None, confirmations: int | None = None
 ) -> Distributor:
-    if not address:
-        address = Deployment.load(Deployment.path_for(data_dir, network_name(network))).address
-    return Distributor.at(address, confirmations=confirmations)
+    """The distributor at ``address``, else the one recorded for this network and chain id,
+    after checking the chain id and the code at the address (see
+    :meth:`Distributor.bound`): nothing is sent to a chain or address that is not it."""
+    record: Deployment | None
+    try:
+        record = deployment_record(network, data_dir)
+    except ChainError:
+        if not address:
+            raise
+        record = None
+    if record is not None and address and record.address.lower() != address.lower():
+        record = None
+    return Distributor.bound(
+        record, address=address, network=network_name(network), confirmations=confirmations
+    )
 
 
 def open_ledger(data_dir: Path, database_url: str | None) -> Ledger:

@@ -114,9 +114,7 @@ def test_check_root__tree_dump_leaf_raised__fails(published):
 
 def test_check_root__insolvent_at_the_proposal_block__fails(published):
     statements, tree = fetch_published(published, 1)
-    result = check_root(
-        event_for(statements[1]), statements, tree, history=[], funded={10: 1_000}
-    )
+    result = check_root(event_for(statements[1]), statements, tree, history=[], funded={10: 1_000})
     assert result.status == FAILED
     assert any("exceeds the 1000 wei funded" in p for p in result.problems)
 
