@@ -240,7 +240,41 @@ def _transient(exc: BaseException) -> bool:
     )
 
 
+#: Seconds to wait for a sent transaction to be mined (a node with a block time, a busy
+#: sequencer) before giving up; the action stays *prepared* and the next run reconciles it.
+MINE_TIMEOUT = 300
+
+
+def _mined(receipt: Any) -> Any:
+    """``receipt`` once its transaction is in a block. A node that does not mine at once
+    (anvil ``--block-time``, a real chain) can hand back a receipt with no block yet:
+    nothing may be recorded from it, so it is fetched again until it has one (ape's
+    ``get_receipt`` waits, with the network's confirmations)."""
+    if _block_of(receipt) is not None:
+        return receipt
+    tx_hash = _hex(receipt.txn_hash)
+    confirmations = int(getattr(ape.chain.provider.network, "required_confirmations", 0) or 0)
+    fetched = retrying(
+        lambda: ape.chain.provider.get_receipt(
+            tx_hash, required_confirmations=confirmations, timeout=MINE_TIMEOUT
+        ),
+        what=f"wait for {tx_hash} to be mined",
+    )
+    if _block_of(fetched) is None:
+        raise ChainError(
+            f"{tx_hash} has no block after {MINE_TIMEOUT} s: not recorded as done; "
+            "run the command again to reconcile it with the chain"
+        )
+    return fetched
+
+
+def _block_of(receipt: Any) -> int | None:
+    block = getattr(receipt, "block_number", None)
+    return None if block is None or int(block) < 0 else int(block)
+
+
 def _sent(receipt: Any) -> Sent:
+    receipt = _mined(receipt)
     return Sent(
         tx_hash=_hex(receipt.txn_hash),
         block=int(receipt.block_number),
@@ -591,6 +625,7 @@ class Distributor:
             ),
             what=f"claim for {item.account}",
         )
+        receipt = _mined(receipt)
         paid = sum(int(e.amount) for e in receipt.events.filter(self.contract.Claimed))
         return _sent(receipt), paid
 
@@ -613,6 +648,7 @@ class Distributor:
         return self._push_outcome(receipt)
 
     def _push_outcome(self, receipt: Any) -> PushOutcome:
+        receipt = _mined(receipt)  # its events only exist once it is in a block
         paid = {str(e.account): int(e.amount) for e in receipt.events.filter(self.contract.Claimed)}
         failures = list(receipt.events.filter(self.contract.PayoutFailed))
         return PushOutcome(
@@ -658,6 +694,12 @@ class Distributor:
             key=lambda e: (e.block, ("RootProposed", "RootRevoked", "RootAccepted").index(e.kind))
         )
         return events
+
+    def find_root_event(self, kind: str, epoch: int, start_block: int = 0) -> RootEvent | None:
+        """The last ``kind`` event (`RootProposed`, `RootAccepted`) of ``epoch`` since
+        ``start_block``: where a recovered action landed (its tx hash and block)."""
+        found = [e for e in self.root_events(start_block) if e.kind == kind and e.epoch == epoch]
+        return found[-1] if found else None
 
     def funding(self, start_block: int = 0) -> list[tuple[int, int]]:
         """(block, signed wei): every `Funded` (+) and `SurplusWithdrawn` (−) event."""

@@ -52,13 +52,15 @@ def test_bound__record_of_another_chain__refuses_naming_the_chain(distributor):
 def test_bound__address_without_code__refuses(distributor, owner):
     # Before: `fund` sent 5 ETH to a codeless address and reported success.
     record = dataclasses.replace(distributor.deployment("ethereum:local"), address=owner.address)
-    with pytest.raises(ChainError, match="no contract at .*deploy again"):
+    with pytest.raises(ChainError, match=r"no contract at .*deploy again"):
         Distributor.bound(record, network="ethereum:local")
 
 
 def test_bound__precompile_address__refuses():
     # Before: `fund --address 0x…01` "funded" the ecrecover precompile.
-    with pytest.raises(ChainError, match="no contract at 0x0000000000000000000000000000000000000001"):
+    with pytest.raises(
+        ChainError, match="no contract at 0x0000000000000000000000000000000000000001"
+    ):
         Distributor.bound(None, address="0x" + "00" * 19 + "01", network="ethereum:local")
 
 
@@ -66,7 +68,7 @@ def test_bound__other_code_at_recorded_address__refuses(distributor):
     record = dataclasses.replace(
         distributor.deployment("ethereum:local"), code_hash="0x" + "ab" * 32
     )
-    with pytest.raises(ChainError, match="wrong code at .*recorded at deployment"):
+    with pytest.raises(ChainError, match=r"wrong code at .*recorded at deployment"):
         Distributor.bound(record, network="ethereum:local")
 
 
