@@ -14,5 +14,6 @@ def cli(run: ScriptRun, amount_wei: int) -> None:
     run.confirm(f"Send {amount_wei} wei from {run.sender} to {distributor.address}?")
     sent = distributor.fund(run.sender, amount_wei)
     run.success(
-        f"funded {amount_wei} wei in {sent.tx_hash}; the pool now holds {distributor.balance} wei"
+        f"funded {amount_wei} wei in {sent.tx_hash} (block {sent.block}); the pool at "
+        f"{distributor.address} now holds {distributor.balance} wei"
     )

@@ -9,8 +9,7 @@ from livepool.scripting import ScriptRun, operator_command
 @operator_command(ledger=True)
 def cli(run: ScriptRun) -> None:
     """Propose root, total and data hash of the latest closed epoch, once."""
-    distributor = run.distributor()
-    ledger = run.ledger()
+    ledger, distributor = run.pool()
     run.confirm(f"Propose the latest closed epoch to {distributor.address}?")
     outcome = operations.propose_latest(ledger, distributor, run.sender)
     sent = f"\n  tx {outcome.sent.tx_hash} (gas {outcome.sent.gas_used})" if outcome.sent else ""

@@ -15,8 +15,7 @@ from livepool.scripting import ScriptRun, operator_command
 )
 def cli(run: ScriptRun, batch_size: int) -> None:
     """Push payouts with claim_many; each batch's gas becomes next epoch's overhead."""
-    distributor = run.distributor()
-    ledger = run.ledger()
+    ledger, distributor = run.pool()
     run.confirm(f"Push due payouts from {distributor.address} with {run.sender}?")
     report = operations.push(ledger, distributor, run.sender, batch_size=batch_size)
     log = run.cli_ctx.logger

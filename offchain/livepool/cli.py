@@ -19,6 +19,7 @@ code 2, without a traceback. ``ingest`` exits 1 when any item was rejected or co
                                               #   push, claim, verify likewise)
     livepool keeper --account poster          # = ape run keeper …: the pool's schedule
     livepool watch --source public/           # = ape run watch …: the watchtower
+    livepool status [--json] --network …      # = ape run status …: where the pool stands
 """
 
 from __future__ import annotations
@@ -400,6 +401,14 @@ _PASS_THROUGH = {
 def keeper_cmd(args: tuple[str, ...]) -> None:
     """Run the pool's schedule (close, publish, propose, accept, push): `ape run keeper`."""
     _ape_run("keeper", args)
+
+
+@cli.command("status", context_settings=_PASS_THROUGH)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def status_cmd(args: tuple[str, ...]) -> None:
+    """Epochs, unconfirmed chain actions, the contract's balance and what to do next:
+    `ape run status` (`--json` for JSON, `--network` for the chain)."""
+    _ape_run("status", args)
 
 
 @cli.command("watch", context_settings=_PASS_THROUGH)

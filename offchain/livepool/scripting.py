@@ -17,6 +17,7 @@ import click
 from ape.api import AccountAPI, NetworkAPI
 from ape.cli import ApeCliContextObject, ConnectedProviderCommand, account_option, ape_cli_context
 
+from livepool import operations
 from livepool.chain import Deployment, Distributor
 from livepool.cli import data_dir_option, database_option
 from livepool.errors import ChainError, LivepoolError
@@ -106,6 +107,14 @@ class ScriptRun:
 
     def ledger(self) -> Ledger:
         return open_ledger(self.data_dir, self.database_url)
+
+    def pool(self) -> tuple[Ledger, Distributor]:
+        """The ledger and the chain-checked distributor, after reconciling every chain
+        action a crash left *prepared* (each one found is logged with its tx and block)."""
+        ledger, distributor = self.ledger(), self.distributor()
+        for line in operations.reconcile(ledger, distributor):
+            self.cli_ctx.logger.info(f"reconciled: {line}")
+        return ledger, distributor
 
     def confirm(self, question: str) -> None:
         """Ask before sending, unless ``--yes``."""
