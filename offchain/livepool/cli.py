@@ -54,6 +54,21 @@ def _ledger(ctx: click.Context) -> Ledger:
     return ledger
 
 
+def _configured_ledger(ctx: click.Context) -> Ledger:
+    """The ledger, refusing when `livepool config` never ran: receipts decide their epoch
+    by the genesis, which cannot change once one is stored."""
+    from livepool.status import is_configured
+
+    ledger = _ledger(ctx)
+    if not is_configured(ledger):
+        raise ValidationError(
+            "the pool is not configured: run `livepool config --fee-address 0x… --genesis "
+            "UNIX_TIME …` first (the genesis decides every receipt's epoch and cannot "
+            "change once a receipt is stored)"
+        )
+    return ledger
+
+
 def _errors(f: F) -> F:
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -141,16 +156,37 @@ def simulate(
 # --- ingest --------------------------------------------------------------------------------------
 
 
+#: Longest id echoed in a report (a hostile or broken client may send megabytes).
+SHOWN_ID = 40
+
+
+def short_id(value: object) -> str:
+    """An id as a report shows it: at most :data:`SHOWN_ID` characters, with a note of
+    the full length when cut."""
+    text = repr(value) if not isinstance(value, str) else value
+    if len(text) <= SHOWN_ID:
+        return text
+    return f"{text[: SHOWN_ID - 1]}… ({len(text)} chars)"
+
+
 def _print_report(report: IngestReport, show: int) -> None:
     click.echo(report.summary())
     if report.by_reason:
         click.echo("reasons:")
         for reason, count in report.by_reason.most_common():
-            click.echo(f"  {count:>8}  {reason}")
+            click.echo(f"  {count:>8}  {short_id(reason)}")
     for item in report.problems[:show]:
         where = f"item {item.index + 1}"
-        who = f" {item.id}" if item.id else ""
+        who = f" {short_id(item.id)}" if item.id else ""
         click.echo(f"  {where}{who}: {item.outcome}: {item.reason}")
+    flagged = getattr(report, "flagged_items", [])
+    for item in flagged[:show]:
+        click.echo(
+            f"  item {item.index + 1} {short_id(item.id)}: flagged: {item.reason} "
+            "(stored; credited nothing at close)"
+        )
+    if report.flagged > len(flagged[:show]):
+        click.echo(f"  … and {report.flagged - len(flagged[:show])} more flagged")
     hidden = report.conflict + report.rejected - min(show, len(report.problems))
     if hidden > 0:
         click.echo(f"  … and {hidden} more")
@@ -181,7 +217,7 @@ def ingest(
     progress: bool | None,
 ) -> None:
     """Ingest receipts and verdicts; exit 1 if any was rejected or conflicted."""
-    ledger = _ledger(ctx)
+    ledger = _configured_ledger(ctx)
     if progress is None:
         progress = sys.stderr.isatty()
     if fmt == "openpool":
@@ -231,7 +267,7 @@ def poll_cmd(
 
     from livepool.openpool import poll
 
-    ledger = _ledger(ctx)
+    ledger = _configured_ledger(ctx)
     click.echo(
         "openpool: filling in stream='openpool', seq=0, pixels_decoded=0, "
         "orchestrator=<pool orchestrator>",
@@ -255,17 +291,35 @@ def epoch() -> None:
     """Close epochs and read their statements and trees."""
 
 
+#: `epoch close --all-due` asks before closing more epochs than this.
+ASK_ABOVE = 3
+
+
 @epoch.command("close")
 @click.argument("number", type=int, required=False)
 @click.option("--all-due", is_flag=True, help="Close every epoch that is due, in order.")
 @click.option("--now", type=int, default=None, help="Pretend it is this unix time.")
+@click.option(
+    "--yes", "-y", is_flag=True, help=f"With --all-due: close more than {ASK_ABOVE} without asking."
+)
 @click.pass_context
 @_errors
-def epoch_close(ctx: click.Context, number: int | None, all_due: bool, now: int | None) -> None:
-    """Close epoch NUMBER (default: the next one), or --all-due."""
+def epoch_close(
+    ctx: click.Context, number: int | None, all_due: bool, now: int | None, yes: bool
+) -> None:
+    """Close epoch NUMBER (default: the next one), or --all-due (asks first when more
+    than a few are due: a genesis far back would close a year of empty epochs)."""
     ledger = _ledger(ctx)
     if all_due and number is not None:
         raise click.UsageError("give an epoch NUMBER or --all-due, not both")
+    if all_due and not yes:
+        due = epochs.due_epochs(ledger, now=now)
+        if len(due) > ASK_ABOVE and not click.confirm(
+            f"{len(due)} epochs are due ({due[0]}…{due[-1]}); each becomes a statement, "
+            "most likely empty (check the genesis with `livepool config`). Close them all?",
+            default=False,
+        ):
+            raise click.Abort()
     closed = (
         epochs.close_due(ledger, now=now)
         if all_due
@@ -307,10 +361,15 @@ def epoch_list(ctx: click.Context) -> None:
     rows = epochs.list_epochs(_ledger(ctx))
     if not rows:
         click.echo("no epochs yet")
+        return
+    from livepool.humantime import iso
+
+    click.echo(f"{'epoch':>8}  {'state':<8} {'window (UTC)':<44}  {'root':<66}  total (wei)")
     for r in rows:
         root = r["root"] or "-"
         total = r["total"] if r["total"] is not None else "-"
-        click.echo(f"{r['number']:>8}  {r['state']:<8} [{r['start']}, {r['end']})  {root}  {total}")
+        window = f"[{iso(r['start'])}, {iso(r['end'])})"
+        click.echo(f"{r['number']:>8}  {r['state']:<8} {window:<44}  {root:<66}  {total}")
 
 
 @epoch.command("publish")
