@@ -20,6 +20,7 @@ code 2, without a traceback. ``ingest`` exits 1 when any item was rejected or co
     livepool keeper --account poster          # = ape run keeper …: the pool's schedule
     livepool watch --source public/           # = ape run watch …: the watchtower
     livepool status [--json] --network …      # = ape run status …: where the pool stands
+    livepool node start|stop|status [--port]  # a persistent local anvil (ethereum:local:foundry)
 """
 
 from __future__ import annotations
@@ -423,7 +424,7 @@ def check_cmd(source: str) -> None:
     sys.exit(0 if report.ok else 1)
 
 
-CHAIN_SCRIPTS = ("deploy", "fund", "propose", "accept", "push", "claim", "verify")
+CHAIN_SCRIPTS = ("deploy", "fund", "propose", "accept", "push", "claim", "verify", "status")
 
 
 @cli.command(
@@ -440,7 +441,23 @@ def chain_cmd(script: str, args: tuple[str, ...]) -> None:
     _ape_run(script, args)
 
 
+def ape_data_folder() -> None:
+    """Create the ape data folder named by ``APE_DATA_FOLDER`` when it is missing (ape
+    itself fails with a FileNotFoundError traceback), saying so on stderr."""
+    folder = os.environ.get("APE_DATA_FOLDER")
+    if folder and not Path(folder).is_dir():
+        try:
+            Path(folder).mkdir(parents=True)
+        except OSError as exc:
+            raise click.ClickException(
+                f"APE_DATA_FOLDER={folder} does not exist and cannot be created ({exc}): "
+                "point it at a writable folder, or unset it (default ~/.ape)"
+            ) from None
+        click.echo(f"created the ape data folder {folder} (APE_DATA_FOLDER)", err=True)
+
+
 def _ape_run(script: str, args: tuple[str, ...]) -> None:
+    ape_data_folder()
     bin_dir = Path(sys.executable).parent
     # ape-vyper finds the pinned compiler on PATH: the venv's bin must come first.
     os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -475,6 +492,69 @@ def status_cmd(args: tuple[str, ...]) -> None:
 def watch_cmd(args: tuple[str, ...]) -> None:
     """The watchtower: audit every proposed root, revoke or alert: `ape run watch`."""
     _ape_run("watch", args)
+
+
+# --- node ---------------------------------------------------------------------------------------
+
+
+@cli.group()
+def node() -> None:
+    """A persistent local chain (anvil) for `--network ethereum:local:foundry`."""
+
+
+def _port_option(f: F) -> F:
+    from livepool.node import default_port
+
+    return click.option(
+        "--port",
+        type=click.IntRange(1, 65_535),
+        default=default_port,
+        show_default="8545, or APE_FOUNDRY_HOST's port",
+        help="Port on 127.0.0.1 (ape-foundry connects to 8545 unless APE_FOUNDRY_HOST says).",
+    )(f)
+
+
+@node.command("start")
+@_port_option
+@click.option("--block-time", type=int, default=None, help="Mine every N s (default: at once).")
+@click.pass_context
+@_errors
+def node_start(ctx: click.Context, port: int, block_time: int | None) -> None:
+    """Start anvil in the background (state kept under DATA_DIR/node across restarts)."""
+    from livepool import node as local
+
+    info, started = local.start(ctx.find_root().obj["data_dir"], port, block_time=block_time)
+    what = "started" if started else "already running"
+    click.echo(f"anvil {what} at {info.url} (pid {info.pid}, chain 31337); log {info.log}")
+    click.echo("dev accounts TEST::0…TEST::9 hold 10000 ETH each; stop it: livepool node stop")
+
+
+@node.command("stop")
+@_port_option
+@click.pass_context
+@_errors
+def node_stop(ctx: click.Context, port: int) -> None:
+    """Stop the anvil this data dir started (its state is saved for the next start)."""
+    from livepool import node as local
+
+    info = local.stop(ctx.find_root().obj["data_dir"], port)
+    click.echo(f"anvil on port {port}: {'stopped' if info else 'not running'}")
+
+
+@node.command("status")
+@_port_option
+@click.pass_context
+@_errors
+def node_status(ctx: click.Context, port: int) -> None:
+    """Whether a node answers on the port; exit 1 if none."""
+    from livepool import node as local
+
+    info, chain = local.status(ctx.find_root().obj["data_dir"], port)
+    if chain is None:
+        click.echo(f"no node answers on 127.0.0.1:{port}: livepool node start")
+        sys.exit(1)
+    who = f"started by this data dir (pid {info.pid})" if info else "not started by this data dir"
+    click.echo(f"node on 127.0.0.1:{port}: chain {chain}, {who}")
 
 
 # The service's commands live in livepool.api.cli.

@@ -44,6 +44,7 @@ __all__ = [
     "PushReport",
     "accept",
     "claim",
+    "next_proposal",
     "propose_latest",
     "push",
     "reconcile",
@@ -133,6 +134,22 @@ def propose_latest(ledger: Ledger, distributor: Distributor, sender: Any) -> Pro
     ledger.set_chain_action("propose", key, "confirmed", tx_hash=sent.tx_hash, block=sent.block)
     valid_at = distributor.pending.valid_at
     return outcome(sent, f"epoch {number} proposed; valid from {human_time(valid_at)}")
+
+
+def next_proposal(ledger: Ledger) -> dict[str, Any]:
+    """What :func:`propose_latest` would send: the latest closed epoch's number, root,
+    total and data hash (for ``--dry-run`` and the confirmation)."""
+    closed = [e for e in epochs.list_epochs(ledger) if e["state"] == "closed"]
+    if not closed:
+        raise EpochError("propose: no closed epoch yet: run `livepool epoch close` first")
+    number = int(closed[-1]["number"])
+    statement = load_statement(epochs.epoch_statement(ledger, number))
+    return {
+        "epoch": number,
+        "root": statement.root,
+        "total": statement.total,
+        "data_hash": "0x" + statement_hash(statement).hex(),
+    }
 
 
 def _since(action: Mapping[str, Any] | None) -> int:

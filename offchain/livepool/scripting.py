@@ -29,6 +29,12 @@ address_option = click.option(
     help="Distributor address (default: the deployment recorded for this network).",
 )
 yes_option = click.option("--yes", "-y", is_flag=True, help="Send without asking.")
+dry_run_option = click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Check everything and print what would be sent (to, call, from, chain), then stop "
+    "without sending.",
+)
 confirmations_option = click.option(
     "--confirmations",
     type=click.IntRange(min=0),
@@ -90,6 +96,7 @@ class ScriptRun:
     confirmations: int | None = None
     database_url: str | None = None
     yes: bool = False
+    dry_run: bool = False
 
     @property
     def sender(self) -> AccountAPI:
@@ -116,8 +123,20 @@ class ScriptRun:
             self.cli_ctx.logger.info(f"reconciled: {line}")
         return ledger, distributor
 
-    def confirm(self, question: str) -> None:
-        """Ask before sending, unless ``--yes``."""
+    def confirm(self, question: str, details: dict[str, object] | None = None) -> None:
+        """Ask before sending, unless ``--yes``. With ``--dry-run``: print what would be
+        sent (``question`` and ``details``) and exit 0 without sending."""
+        if self.dry_run:
+            chain_id = Distributor.chain_id()
+            lines = [
+                f"DRY RUN on {network_name(self.network)} (chain {chain_id}): nothing sent.",
+                f"  would: {question.rstrip('?')}",
+                *(f"  {k}: {v}" for k, v in (details or {}).items()),
+            ]
+            if self.account is not None:
+                lines.append(f"  from: {self.account.address}")
+            click.echo("\n".join(lines))
+            raise SystemExit(0)
         confirm(self.yes, question)
 
 
@@ -135,7 +154,7 @@ def operator_command(
     ``--address``, ``--data-dir``, ``--confirmations``, ``--database-url``
     (``ledger=True``) and ``--yes``, each unless turned off. An error of ``errors``
     becomes its message and exit code 1."""
-    common = {"account", "address", "confirmations", "database_url", "yes"}
+    common = {"account", "address", "confirmations", "database_url", "yes", "dry_run"}
 
     def make(body: Callable[..., None]) -> click.Command:
         def command(cli_ctx: ApeCliContextObject, network: NetworkAPI, **params: Any) -> None:
@@ -155,7 +174,7 @@ def operator_command(
             data_dir_option,
             *([confirmations_option] if confirmations else []),
             *([database_option] if ledger else []),
-            *([yes_option] if yes else []),
+            *([yes_option, dry_run_option] if yes else []),
         ]
         decorated: Any = command
         for option in reversed(chosen):
