@@ -144,3 +144,118 @@ def test_operator_section__scripts_in_order__pay_and_verify(anvil, tmp_path):
     assert "OK: every check holds" in verified.stdout
     offline = run(livepool, "check", str(public), env=env)
     assert "OK" in offline.stdout
+
+
+# --- the README's operator section, verbatim -------------------------------------------------
+
+BEGIN, END = "<!-- operator-local:begin -->", "<!-- operator-local:end -->"
+#: What a fresh checkout holds after `make setup` (the rest is the user's, made by the
+#: commands themselves).
+PROJECT_FILES = ("ape-config.yaml", "contracts", "scripts", ".build", "pyproject.toml")
+
+
+def readme_commands() -> list[str]:
+    """The command lines of the README's local operator section (shell comments, blank
+    lines and `\\` continuations handled as the shell would)."""
+    text = (ROOT / "README.md").read_text()
+    assert BEGIN in text and END in text, "the README lost its operator section markers"
+    section = text.split(BEGIN, 1)[1].split(END, 1)[0]
+    blocks = section.split("```sh\n")[1:]
+    lines: list[str] = []
+    for block in blocks:
+        body = block.split("```", 1)[0].replace("\\\n", " ")
+        lines += [line.strip() for line in body.splitlines() if line.strip()]
+    return [line for line in lines if not line.startswith("#")]
+
+
+def fresh_checkout(tmp_path: Path) -> Path:
+    """The repository as `make setup` leaves it, without any data: a copy of the project
+    files with the shared `.venv` and `node_modules`."""
+    import shutil
+
+    where = tmp_path / "livepool"
+    where.mkdir()
+    for name in PROJECT_FILES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, where / name, symlinks=True)
+        elif source.exists():
+            shutil.copy2(source, where / name)
+    venv = Path(os.environ.get("VIRTUAL_ENV") or BIN.parent)
+    (where / ".venv").symlink_to(venv)
+    modules = ROOT / "node_modules"
+    (where / "node_modules").symlink_to(modules.resolve() if modules.exists() else modules)
+    return where
+
+
+def run_section(commands: list[str], cwd: Path, env: dict[str, str]) -> list[tuple[str, str]]:
+    """Run ``commands`` verbatim in one bash (so `source` carries over), stopping at the
+    first failure; return each command with its output."""
+    marker = "@@@ livepool-readme-command "
+    script = ["set -eo pipefail"]
+    for i, command in enumerate(commands):
+        script += [f"echo '{marker}{i}'", command]
+    done = subprocess.run(
+        ["bash", "-c", "\n".join(script)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    pieces = done.stdout.split(marker)[1:]
+    outputs = [(commands[int(p.split("\n", 1)[0])], p.split("\n", 1)[1]) for p in pieces]
+    if done.returncode != 0:
+        failed = outputs[-1][0] if outputs else "(before the first command)"
+        raise AssertionError(
+            f"README command failed ({done.returncode}): {failed}\n"
+            f"{outputs[-1][1] if outputs else ''}\n{done.stderr[-4000:]}"
+        )
+    return outputs
+
+
+def test_readme_operator_section__runs_verbatim_on_a_fresh_checkout(tmp_path):
+    from .conftest import free_port
+
+    commands = readme_commands()
+    assert commands[0] == "source .venv/bin/activate"
+    assert all("--network" in c for c in commands if c.startswith("ape run"))
+    assert not any("livepool init" in c for c in commands)
+    checkout = fresh_checkout(tmp_path)
+    port = free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("LIVEPOOL_") and k not in ("VIRTUAL_ENV", "PYTHONPATH")
+    }
+    env["PATH"] = os.pathsep.join(["/usr/bin", "/bin"])  # a fresh shell: no venv, no anvil
+    env["APE_FOUNDRY_HOST"] = f"http://127.0.0.1:{port}"  # the README's note on other ports
+    env["APE_DATA_FOLDER"] = str(tmp_path / "ape-data")  # missing: created or named
+    env["PYTHONPATH"] = str(ROOT / "offchain")  # this checkout's package, not the venv's copy
+    try:
+        outputs = run_section(commands, checkout, env)
+    finally:
+        subprocess.run(
+            [str(BIN / "livepool"), "node", "stop"],
+            cwd=checkout,
+            env={**env, "PATH": str(BIN)},
+            capture_output=True,
+            check=False,
+            timeout=60,
+        )
+    said = dict(outputs)
+    report = tmp_path / "readme-run.txt"
+    report.write_text("".join(f"$ {c}\n{o}\n" for c, o in outputs))
+    print(report.read_text())  # the transcript, with -s
+    assert f"anvil started at http://127.0.0.1:{port}" in said["livepool node start"]
+    dry = next(o for c, o in outputs if c.endswith("--dry-run"))
+    assert "DRY RUN" in dry and "nothing sent" in dry
+    verifies = [o for c, o in outputs if c.startswith("ape run verify")]
+    assert all("OK: every check holds" in o for o in verifies)
+    assert "tree dumps checked: 0" in verifies[-1]
+    status = json.loads(said["livepool status --network ethereum:local:foundry --json"])
+    assert status["chain"]["active_epoch"] == 0
+    assert status["unconfirmed_actions"] == []
+    assert "stopped" in said["livepool node stop"]
+    assert (checkout / "data" / "deployments" / "31337-ethereum-local.json").exists()
