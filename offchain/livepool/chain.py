@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -246,26 +247,36 @@ MINE_TIMEOUT = 300
 
 
 def _mined(receipt: Any) -> Any:
-    """``receipt`` once its transaction is in a block. A node that does not mine at once
-    (anvil ``--block-time``, a real chain) can hand back a receipt with no block yet:
-    nothing may be recorded from it, so it is fetched again until it has one (ape's
-    ``get_receipt`` waits, with the network's confirmations)."""
+    """``receipt`` once its transaction is in a block (and the network's confirmations
+    have passed). A node that does not mine at once (anvil ``--block-time``, a real
+    chain) hands back a receipt with no block yet (ape says block -1): nothing may be
+    recorded from it, so it is fetched again once mined."""
     if _block_of(receipt) is not None:
         return receipt
-    tx_hash = _hex(receipt.txn_hash)
-    confirmations = int(getattr(ape.chain.provider.network, "required_confirmations", 0) or 0)
-    fetched = retrying(
-        lambda: ape.chain.provider.get_receipt(
-            tx_hash, required_confirmations=confirmations, timeout=MINE_TIMEOUT
-        ),
-        what=f"wait for {tx_hash} to be mined",
-    )
-    if _block_of(fetched) is None:
-        raise ChainError(
-            f"{tx_hash} has no block after {MINE_TIMEOUT} s: not recorded as done; "
-            "run the command again to reconcile it with the chain"
-        )
-    return fetched
+    return _wait_mined(_hex(receipt.txn_hash))
+
+
+def _wait_mined(tx_hash: str) -> Any:
+    """The receipt of ``tx_hash`` once it has a block and the network's
+    ``required_confirmations`` on top; :class:`ChainError` after :data:`MINE_TIMEOUT`."""
+    provider = ape.chain.provider
+    deadline = time.monotonic() + MINE_TIMEOUT
+    confirmations = int(getattr(provider.network, "required_confirmations", 0) or 0)
+    while True:
+        try:
+            raw = provider.web3.eth.get_transaction_receipt(tx_hash)
+        except Exception:  # not found yet: web3 raises TransactionNotFound
+            raw = None
+        found = None if raw is None else raw.get("blockNumber")
+        block = -1 if found is None else int(found)
+        if block >= 0 and Distributor.height() >= block + confirmations:
+            return retrying(lambda: provider.get_receipt(tx_hash), what="read a receipt")
+        if time.monotonic() > deadline:
+            raise ChainError(
+                f"{tx_hash} has no block after {MINE_TIMEOUT} s: not recorded as done; "
+                "run the command again to reconcile it with the chain"
+            )
+        time.sleep(0.5)
 
 
 def _block_of(receipt: Any) -> int | None:
@@ -306,6 +317,7 @@ class Distributor:
             raise ChainError(f"confirmations must be ≥ 0, got {confirmations}")
         self.contract = contract
         self.confirmations = confirmations
+        self._deployed_in: int | None = None  # the creation block, when deploy() knows it
 
     @property
     def _wait(self) -> dict[str, int]:
@@ -332,11 +344,25 @@ class Distributor:
         named right after."""
         container = getattr(ape.project, CONTRACT_NAME)
         floor = challenge_period if min_challenge_period is None else min_challenge_period
-        contract = retrying(
-            lambda: container.deploy(poster, guardian, challenge_period, floor, sender=sender),
-            what="deploy",
-        )
+        deployed_in: int | None = None
+        try:
+            contract = retrying(
+                lambda: container.deploy(poster, guardian, challenge_period, floor, sender=sender),
+                what="deploy",
+            )
+        except ChainError as exc:
+            # ape gives up at once when the receipt has no block yet (a node with a block
+            # time): wait for the transaction and take the address from the mined receipt.
+            unmined = re.search(r"'?(0x[0-9a-fA-F]{64})'? did not create a contract", str(exc))
+            if unmined is None:
+                raise
+            receipt = _wait_mined(unmined.group(1))
+            if not receipt.contract_address:
+                raise
+            contract = container.at(receipt.contract_address)
+            deployed_in = int(receipt.block_number)
         distributor = cls(contract)
+        distributor._deployed_in = deployed_in
         if keeper is not None:
             distributor.set_keeper(sender, keeper)
         return distributor
@@ -398,7 +424,12 @@ class Distributor:
         receipt = (
             self.contract.creation_metadata.receipt if self.contract.creation_metadata else None
         )
-        block = int(receipt.block_number) if receipt is not None else ape.chain.blocks.height
+        if receipt is not None and int(receipt.block_number) >= 0:
+            block = int(receipt.block_number)
+        elif self._deployed_in is not None:
+            block = self._deployed_in
+        else:
+            block = self.height()
         code = bytes(ape.chain.provider.get_code(self.address))
         return Deployment(
             address=str(self.contract.address),
@@ -752,5 +783,7 @@ class Distributor:
         return None
 
     def _logs(self, name: str, start: int, stop: int) -> list[Any]:
+        if start >= stop:
+            return []
         event = getattr(self.contract, name)
         return retrying(lambda: list(event.range(start, stop)), what=f"read {name} logs")

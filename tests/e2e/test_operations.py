@@ -230,28 +230,43 @@ def test_reconcile__every_prepared_action__recorded_with_tx_and_block(
     assert operations.reconcile(ledger, distributor) == [], "nothing left prepared"
 
 
+class _FakeNode:
+    """A node that mines ``tx`` after ``polls`` receipt look-ups (None: never)."""
+
+    def __init__(self, mined, polls, confirmations=0):
+        from types import SimpleNamespace
+
+        self.network = SimpleNamespace(required_confirmations=confirmations)
+        self.mined, self.polls, self.asked = mined, polls, 0
+        self.web3 = SimpleNamespace(eth=SimpleNamespace(get_transaction_receipt=self._raw))
+
+    def _raw(self, tx_hash):
+        self.asked += 1
+        if self.polls is None or self.asked <= self.polls:
+            return None
+        return {"blockNumber": self.mined.block_number}
+
+    def get_receipt(self, tx_hash, **_):
+        return self.mined
+
+
 def test_sent__receipt_without_block__waits_for_the_mined_one(monkeypatch):
-    # Before: a receipt with no block (anvil --block-time) was recorded as mined, and a
-    # push read no `Claimed` events from it: "0 miners, gas 0".
+    # Before: a receipt with no block (anvil --block-time: ape says block -1) was
+    # recorded as mined, and a push read no `Claimed` events from it: "0 miners, gas 0".
     from types import SimpleNamespace
 
     from livepool import chain as chain_module
 
-    pending = SimpleNamespace(txn_hash="0x" + "aa" * 32, block_number=None)
+    unmined = SimpleNamespace(txn_hash="0x" + "aa" * 32, block_number=-1)
     mined = SimpleNamespace(txn_hash="0x" + "aa" * 32, block_number=7, gas_used=21_000, gas_price=3)
-    asked = []
-
-    class Provider:
-        network = SimpleNamespace(required_confirmations=2)
-
-        def get_receipt(self, tx_hash, required_confirmations=0, timeout=None):
-            asked.append((tx_hash, required_confirmations))
-            return mined
-
-    monkeypatch.setattr(type(chain_module.ape.chain), "provider", property(lambda _: Provider()))
-    sent = chain_module._sent(pending)
+    node = _FakeNode(mined, polls=2, confirmations=1)
+    monkeypatch.setattr(type(chain_module.ape.chain), "provider", property(lambda _: node))
+    monkeypatch.setattr(chain_module.time, "sleep", lambda _: None)
+    heights = iter([7, 8])
+    monkeypatch.setattr(chain_module.Distributor, "height", staticmethod(lambda: next(heights)))
+    sent = chain_module._sent(unmined)
     assert (sent.block, sent.gas_used, sent.cost) == (7, 21_000, 63_000)
-    assert asked == [("0x" + "aa" * 32, 2)]
+    assert node.asked == 4, "polled until mined, then until one confirmation"
 
 
 def test_sent__never_mined__not_recorded(monkeypatch):
@@ -259,14 +274,10 @@ def test_sent__never_mined__not_recorded(monkeypatch):
 
     from livepool import chain as chain_module
 
-    pending = SimpleNamespace(txn_hash="0x" + "bb" * 32, block_number=None)
-
-    class Provider:
-        network = SimpleNamespace(required_confirmations=0)
-
-        def get_receipt(self, tx_hash, required_confirmations=0, timeout=None):
-            return pending
-
-    monkeypatch.setattr(type(chain_module.ape.chain), "provider", property(lambda _: Provider()))
-    with pytest.raises(ChainError, match="has no block after"):
-        chain_module._sent(pending)
+    unmined = SimpleNamespace(txn_hash="0x" + "bb" * 32, block_number=None)
+    node = _FakeNode(unmined, polls=None)
+    monkeypatch.setattr(type(chain_module.ape.chain), "provider", property(lambda _: node))
+    monkeypatch.setattr(chain_module, "MINE_TIMEOUT", 0)
+    monkeypatch.setattr(chain_module.time, "sleep", lambda _: None)
+    with pytest.raises(ChainError, match="has no block after 0 s: not recorded"):
+        chain_module._sent(unmined)

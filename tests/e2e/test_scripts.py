@@ -9,8 +9,10 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
 from web3 import Web3
 
 from .conftest import GENESIS, ROOT
@@ -259,3 +261,92 @@ def test_readme_operator_section__runs_verbatim_on_a_fresh_checkout(tmp_path):
     assert status["unconfirmed_actions"] == []
     assert "stopped" in said["livepool node stop"]
     assert (checkout / "data" / "deployments" / "31337-ethereum-local.json").exists()
+
+
+# --- refusals and a node that does not mine at once -------------------------------------------
+
+
+@pytest.fixture
+def slow_anvil():
+    """anvil mining a block every second (like a real chain), not at each transaction."""
+    from .conftest import MNEMONIC, free_port
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    binary = str(ROOT / "node_modules" / ".bin" / "anvil")
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--mnemonic", MNEMONIC, "--block-time", "1", "--silent"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    w3 = Web3(Web3.HTTPProvider(url))
+    deadline = time.monotonic() + 30
+    while not w3.is_connected():
+        assert time.monotonic() < deadline, "anvil did not start"
+        time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_scripts__block_time_node__refusals_receipts_with_blocks_and_push_gas(slow_anvil, tmp_path):
+    env = {**os.environ, "LIVEPOOL_DATA_DIR": str(tmp_path / "data")}
+    env.pop("LIVEPOOL_DATABASE_URL", None)
+    net = ["--network", "ethereum:local:foundry", "--provider-settings"]
+    net.append(json.dumps({"host": slow_anvil}))
+    livepool, ape = str(BIN / "livepool"), str(BIN / "ape")
+
+    # Nothing deployed: verify has nothing to check, and says so.
+    empty = run(ape, "run", "verify", "--statements", str(tmp_path), *net, env=env, ok=False)
+    assert empty.returncode == 1 and "no distributor is recorded" in empty.stderr
+    allowed = run(
+        ape, "run", "verify", "--statements", str(tmp_path), "--allow-empty", *net, env=env
+    )
+    assert "EMPTY: nothing to check" in allowed.stdout
+
+    run(livepool, "config", "--fee-address", FEE, "--genesis", str(GENESIS), env=env)
+    receipts = tmp_path / "receipts.jsonl"
+    run(livepool, "simulate", "--miners", "3", "--receipts", "300", "--seed", "4", "--start",
+        str(GENESIS), "--out", str(receipts), env=env)  # fmt: skip
+    run(livepool, "ingest", str(receipts), env=env)
+    run(livepool, "epoch", "close", "0", env=env)
+    tree = json.loads(run(livepool, "epoch", "tree", "0", env=env).stdout)
+    miner = tree["values"][0]["value"][0]
+    run(livepool, "payout", miner, "--push", "--threshold", "0", env=env)
+
+    # A precompile is not the pool: `fund --address 0x…01` used to "fund" it.
+    precompile = "0x" + "00" * 19 + "01"
+    refused = run(ape, "run", "fund", "1", "--address", precompile, "--account", "TEST::0",
+                  "--yes", *net, env=env, ok=False)  # fmt: skip
+    assert refused.returncode == 1 and f"no contract at {precompile}" in refused.stderr
+
+    run(ape, "run", "deploy", "--account", "TEST::0", "--poster", POSTER, "--guardian", GUARDIAN,
+        "--challenge-period", "3", "--yes", *net, env=env)  # fmt: skip
+    (record,) = (tmp_path / "data" / "deployments").glob("*.json")
+    assert record.name == "31337-ethereum-local.json"
+    assert json.loads(record.read_text())["code_hash"].startswith("0x")
+    nothing = run(ape, "run", "verify", "--statements", str(tmp_path), *net, env=env, ok=False)
+    assert nothing.returncode == 1 and "no root has been proposed" in nothing.stdout
+
+    run(ape, "run", "fund", str(10**18), "--account", "TEST::0", "--yes", *net, env=env)
+    run(ape, "run", "propose", "--account", "TEST::1", "--yes", *net, env=env)
+    time.sleep(5)
+    pushed = run(ape, "run", "push", "--account", "TEST::4", "--yes", *net, env=env)
+    said = pushed.stdout + pushed.stderr
+    # Before: "0 miners, gas 0" for a transaction that paid them (read before it was mined).
+    assert "to 1 miners in 1 batches" in said and "gas 0 wei" not in said
+
+    from livepool.ledger import Ledger
+
+    ledger = Ledger(data_dir=tmp_path / "data")
+    actions = [ledger.chain_action(k, "epoch:0") for k in ("propose", "accept")]
+    actions += ledger.chain_actions("push")
+    assert all(a["state"] == "confirmed" and a["block"] and a["tx_hash"] for a in actions)
+    ledger.close()
+
+    # The chain is reset under the record: nothing may be sent to the address now.
+    Web3(Web3.HTTPProvider(slow_anvil)).provider.make_request("anvil_reset", [])
+    gone = run(ape, "run", "fund", "1", "--account", "TEST::0", "--yes", *net, env=env, ok=False)
+    assert (
+        gone.returncode == 1 and "no contract at" in gone.stderr and "deploy again" in gone.stderr
+    )
