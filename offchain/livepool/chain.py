@@ -27,6 +27,7 @@ from ape.exceptions import ApeException, ContractLogicError, ProviderNotConnecte
 from livepool.audit import RootEvent
 from livepool.errors import ChainError
 from livepool.hashing import keccak256
+from livepool.humantime import human_time
 
 __all__ = [
     "ClaimItem",
@@ -604,12 +605,12 @@ class Distributor:
         if now < pending.valid_at:
             raise ChainError(
                 f"accept: epoch {pending.epoch}'s challenge window is open for another "
-                f"{pending.valid_at - now} s (until {pending.valid_at})"
+                f"{pending.valid_at - now} s (until {human_time(pending.valid_at, now)})"
             )
         if now >= pending.valid_at + ROOT_EXPIRY:
             raise ChainError(
                 f"accept: epoch {pending.epoch}'s root expired at "
-                f"{pending.valid_at + ROOT_EXPIRY}: propose it again"
+                f"{human_time(pending.valid_at + ROOT_EXPIRY, now)}: propose it again"
             )
         return _sent(
             retrying(lambda: self.contract.accept_root(sender=sender, **self._wait), what="accept")

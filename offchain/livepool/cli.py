@@ -107,6 +107,7 @@ database_option = click.option(
 @click.pass_context
 def cli(ctx: click.Context, data_dir: Path, database_url: str | None) -> None:
     """Livepool: receipts in, exact epoch balances and Merkle roots out."""
+    ape_data_folder()
     ctx.obj = {"data_dir": data_dir, "database_url": database_url, "ledger": None}
 
 

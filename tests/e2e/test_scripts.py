@@ -260,6 +260,7 @@ def test_readme_operator_section__runs_verbatim_on_a_fresh_checkout(tmp_path):
     assert status["chain"]["active_epoch"] == 0
     assert status["unconfirmed_actions"] == []
     assert "stopped" in said["livepool node stop"]
+    assert (tmp_path / "ape-data").is_dir(), "the missing ape data folder was created"
     assert (checkout / "data" / "deployments" / "31337-ethereum-local.json").exists()
 
 
