@@ -22,6 +22,8 @@ __all__ = ["SHOWN_EPOCHS", "is_configured", "pool_status", "render"]
 
 #: The newest epochs listed (older ones are summarised by count).
 SHOWN_EPOCHS = 10
+#: As `epoch close --all-due`: more due epochs than this need a look at the genesis.
+ASK_ABOVE = 3
 ACTION_KINDS = ("propose", "accept", "push")
 
 
@@ -119,13 +121,18 @@ def pool_status(
         "configured": configured,
         "epochs": listed[-SHOWN_EPOCHS:],
         "epochs_not_shown": max(0, len(listed) - SHOWN_EPOCHS),
-        "due": epochs.due_epochs(ledger, now=now) if configured else [],
+        "due": _due(ledger, now) if configured else {"count": 0, "first": None, "last": None},
         "unconfirmed_actions": unconfirmed,
         "chain": chain,
         "chain_error": chain_error,
     }
     status["next"] = _next_steps(status)
     return status
+
+
+def _due(ledger: Ledger, now: int) -> dict[str, Any]:
+    due = epochs.due_epochs(ledger, now=now)
+    return {"count": len(due), "first": due[0] if due else None, "last": due[-1] if due else None}
 
 
 def _next_steps(s: dict[str, Any]) -> list[str]:
@@ -137,8 +144,14 @@ def _next_steps(s: dict[str, Any]) -> list[str]:
             "chain actions are still prepared (a crash?): run any operator script "
             "(`ape run propose`, `accept`, `push`) to reconcile them with the chain"
         )
-    if s["due"]:
-        steps.append(f"livepool epoch close --all-due   ({len(s['due'])} epochs due)")
+    due = s["due"]
+    if due["count"] > ASK_ABOVE:
+        steps.append(
+            f"livepool epoch close --all-due   ({due['count']} epochs due, most of them "
+            "likely empty: check the genesis in `livepool config`; it asks before closing)"
+        )
+    elif due["count"]:
+        steps.append(f"livepool epoch close --all-due   ({due['count']} epochs due)")
     chain = s["chain"]
     if chain is None:
         steps.append(
@@ -183,7 +196,7 @@ def render(s: dict[str, Any]) -> str:
     if s["epochs_not_shown"]:
         lines.append(f"  … {s['epochs_not_shown']} earlier epochs")
     if s["epochs"]:
-        lines.append(f"  {'epoch':>7}  {'state':<10}  {'window (UTC)':<41}  total (wei)")
+        lines.append(f"  {'epoch':>7}  {'state':<10}  {'window (UTC)':<44}  total (wei)")
     for e in s["epochs"]:
         window = f"{iso(e['start'])} → {iso(e['end'])}"
         total = "-" if e["total"] is None else str(e["total"])
@@ -191,9 +204,10 @@ def render(s: dict[str, Any]) -> str:
         if e.get("valid_at") is not None:
             chain_now = s["chain"]["now"] if s["chain"] else now
             extra = f"  pending until {human_time(e['valid_at'], chain_now)}"
-        lines.append(f"  {e['number']:>7}  {e['state']:<10}  {window:<41}  {total}{extra}")
-    if s["due"]:
-        lines.append(f"due to close: {len(s['due'])} epochs ({s['due'][0]}…{s['due'][-1]})")
+        lines.append(f"  {e['number']:>7}  {e['state']:<10}  {window:<44}  {total}{extra}")
+    if s["due"]["count"]:
+        due = s["due"]
+        lines.append(f"due to close: {due['count']} epochs ({due['first']}…{due['last']})")
     if s["unconfirmed_actions"]:
         lines.append("chain actions not confirmed:")
         for a in s["unconfirmed_actions"]:
