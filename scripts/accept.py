@@ -9,7 +9,8 @@ from livepool.scripting import ScriptRun, operator_command
 @operator_command(ledger=True, yes=False)
 def cli(run: ScriptRun) -> None:
     """Accept the pending root (anyone may; no confirmation asked)."""
-    epoch, sent = operations.accept(run.ledger(), run.distributor(), run.sender)
+    ledger, distributor = run.pool()
+    epoch, sent = operations.accept(ledger, distributor, run.sender)
     if sent is None:  # a crash after it was mined: found on-chain and recorded now
         run.success(f"epoch {epoch} was accepted before (found on-chain)")
     else:

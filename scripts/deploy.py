@@ -34,7 +34,14 @@ def cli(
 ) -> None:
     """Deploy the distributor (the account becomes its owner)."""
     network = network_name(run.network)
-    run.confirm(f"Deploy LivepoolDistributor on {network} from {run.sender}?")
+    run.confirm(
+        f"Deploy LivepoolDistributor on {network} from {run.sender}?",
+        {
+            "constructor": f"(poster={poster}, guardian={guardian}, challenge_period="
+            f"{challenge_period}, min_challenge_period={min_challenge_period or challenge_period})",
+            "then": f"set_keeper({keeper})" if keeper else "(no keeper)",
+        },
+    )
     distributor = Distributor.deploy(
         run.sender,
         poster=poster,
@@ -44,7 +51,7 @@ def cli(
         keeper=keeper,
     )
     record = distributor.deployment(network)
-    path = Deployment.path_for(run.data_dir, record.network)
+    path = Deployment.path_for(run.data_dir, record.network, record.chain_id)
     record.save(path)
     run.success(
         f"LivepoolDistributor at {record.address} (chain {record.chain_id}, block "

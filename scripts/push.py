@@ -15,9 +15,11 @@ from livepool.scripting import ScriptRun, operator_command
 )
 def cli(run: ScriptRun, batch_size: int) -> None:
     """Push payouts with claim_many; each batch's gas becomes next epoch's overhead."""
-    distributor = run.distributor()
-    ledger = run.ledger()
-    run.confirm(f"Push due payouts from {distributor.address} with {run.sender}?")
+    ledger, distributor = run.pool()
+    run.confirm(
+        f"Push due payouts from {distributor.address} with {run.sender}?",
+        {"to": distributor.address, "call": "claim_many(accounts, cumulatives, proofs)"},
+    )
     report = operations.push(ledger, distributor, run.sender, batch_size=batch_size)
     log = run.cli_ctx.logger
     for line in report.recovered:

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 from ape.cli import account_option
 
-from livepool.chain import Deployment
+from livepool.chain import Deployment, Distributor
 from livepool.errors import LivepoolError
 from livepool.keeper import configure_logging, install_stop_signals, sign_unattended
 from livepool.scripting import ScriptRun, network_name, operator_command
@@ -25,7 +25,7 @@ from livepool.watch import Watchtower
 
 def _deployment_block(data_dir: Path, network: str, address: str) -> int:
     try:
-        record = Deployment.load(Deployment.path_for(data_dir, network))
+        record = Deployment.find(data_dir, network, Distributor.chain_id())
     except LivepoolError:
         return 0
     return record.block if record.address.lower() == address.lower() else 0

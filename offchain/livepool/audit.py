@@ -28,7 +28,7 @@ from livepool.hashing import keccak256
 from livepool.merkle import MerkleTree
 from livepool.statement import MinerEntry, Statement, canonical_bytes, load_statement
 
-__all__ = ["AuditReport", "RootEvent", "audit", "check_statement"]
+__all__ = ["AuditReport", "RootEvent", "audit", "check_statement", "check_tree"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class AuditReport:
 
     statements_checked: list[int] = field(default_factory=list)
     roots_checked: list[int] = field(default_factory=list)
+    trees_checked: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -61,6 +62,7 @@ class AuditReport:
         lines = [
             f"statements checked: {_epochs(self.statements_checked)}",
             f"on-chain roots checked: {_epochs(self.roots_checked)}",
+            f"tree dumps checked: {_epochs(self.trees_checked)}",
         ]
         lines += [f"note: {n}" for n in self.notes]
         if self.problems:
@@ -84,11 +86,16 @@ def audit(
     statements: Mapping[int, bytes],
     root_events: Sequence[RootEvent],
     funded: Mapping[int, int],
+    trees: Mapping[int, bytes] | None = None,
 ) -> AuditReport:
     """Check published statements (epoch → raw bytes) against the chain's history.
 
     ``funded`` maps the block of each ``RootProposed`` to the contract's ``funded()`` read
-    at that block (:meth:`livepool.chain.Distributor.funded_at_proposals`).
+    at that block (:meth:`livepool.chain.Distributor.funded_at_proposals`). ``trees``
+    (epoch → the published tree dump, what miners claim with): each must load and
+    validate, have the statement's root and exactly its leaves, and the on-chain root
+    (:func:`check_tree`); a statement published without its tree is a problem. None: the
+    trees are not checked (the caller checks them itself, as the watchtower does).
     """
     report = AuditReport()
     loaded: dict[int, Statement] = {}
@@ -120,8 +127,68 @@ def audit(
             report.problems.append(f"epoch {epoch}: {problem}")
         report.statements_checked.append(epoch)
 
+    if trees is not None:
+        onchain = {
+            e.epoch: e.root
+            for e in sorted(root_events, key=lambda e: e.block)
+            if e.kind == "RootProposed"
+        }
+        for epoch in sorted(set(statements) | set(trees)):
+            if epoch not in trees:
+                report.problems.append(
+                    f"epoch {epoch}: no tree dump published (epoch-{epoch}.tree.json): "
+                    "miners cannot claim"
+                )
+                continue
+            report.problems += check_tree(
+                epoch, statements.get(epoch), trees[epoch], onchain.get(epoch)
+            )
+            report.trees_checked.append(epoch)
+
     _check_roots(report, loaded, statements, root_events, funded)
     return report
+
+
+def check_tree(epoch: int, raw: bytes | None, dump: bytes, root: bytes | None) -> list[str]:
+    """The problems of one published tree dump: it must load (OZ ``standard-v1``, every
+    node the hash of its children), its root must be the on-chain ``root`` (None: not
+    proposed, not compared) and the statement's, and its leaves exactly the statement's
+    cumulatives (``raw``: the statement's bytes; None: none published)."""
+    n = epoch
+    try:
+        tree = MerkleTree.load(dump)
+    except LivepoolError as exc:
+        return [f"epoch {n}: tree dump does not load: {exc}"]
+    problems = []
+    if root is not None and tree.root != root:
+        problems.append(
+            f"epoch {n}: tree dump root {tree.root_hex} differs from the on-chain root {_hex(root)}"
+        )
+    if raw is None:
+        if root is None:
+            problems.append(f"epoch {n}: a tree dump is published without its statement")
+        return problems
+    try:
+        statement = load_statement(raw)
+    except LivepoolError:
+        return problems  # reported with the statement
+    if tree.root_hex != statement.root:
+        problems.append(
+            f"epoch {n}: tree dump root {tree.root_hex} differs from the statement's "
+            f"{statement.root}"
+        )
+    want = {m.address.lower(): m.cumulative for m in statement.miners if m.cumulative > 0}
+    want[statement.pool.address.lower()] = statement.pool.cumulative
+    got: dict[str, int] = {}
+    for account, amount in tree.values:
+        got[account.lower()] = got.get(account.lower(), 0) + amount
+    for account in sorted(set(want) | set(got)):
+        if want.get(account) != got.get(account):
+            problems.append(
+                f"epoch {n}: tree leaf of {account} is {got.get(account)}, "
+                f"the statement says {want.get(account)}"
+            )
+    return problems
 
 
 def _check_roots(

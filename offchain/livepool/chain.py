@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -25,6 +26,8 @@ from ape.exceptions import ApeException, ContractLogicError, ProviderNotConnecte
 
 from livepool.audit import RootEvent
 from livepool.errors import ChainError
+from livepool.hashing import keccak256
+from livepool.humantime import human_time
 
 __all__ = [
     "ClaimItem",
@@ -35,6 +38,7 @@ __all__ = [
     "RootEvent",
     "Sent",
     "calldata_gas",
+    "code_hash",
     "retrying",
 ]
 
@@ -116,12 +120,16 @@ class PushOutcome:
 
 @dataclass(frozen=True)
 class Deployment:
-    """Where the distributor lives on one network."""
+    """Where the distributor lives, bound to its chain: the address, the chain id, the
+    block of its creation and the keccak256 of its runtime code. Records are keyed by
+    chain id and network name, so two chains behind one network name (ape's in-process
+    chain and anvil are both ``ethereum:local``) never overwrite each other."""
 
     address: str
     chain_id: int
     block: int
     network: str
+    code_hash: str = ""
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -142,9 +150,51 @@ class Deployment:
             raise ChainError(f"{path}: not a deployment record: {exc}") from None
 
     @staticmethod
-    def path_for(data_dir: Path, network: str) -> Path:
+    def path_for(data_dir: Path, network: str, chain_id: int) -> Path:
+        """``DATA_DIR/deployments/<chain id>-<network>.json``."""
         safe = network.replace(":", "-").replace("/", "-")
-        return data_dir / "deployments" / f"{safe}.json"
+        return data_dir / "deployments" / f"{chain_id}-{safe}.json"
+
+    @classmethod
+    def find(cls, data_dir: Path, network: str, chain_id: int) -> Deployment:
+        """The record for ``network`` on ``chain_id``; when there is none, a
+        :class:`ChainError` that says whether a record exists for another chain (the
+        wrong node, or the wrong ``--network``) and what to do."""
+        path = cls.path_for(data_dir, network, chain_id)
+        if path.exists():
+            return cls.load(path)
+        elsewhere = []
+        for other in sorted((data_dir / "deployments").glob("*.json")):
+            try:
+                record = cls.load(other)
+            except ChainError:
+                continue
+            elsewhere.append(f"{record.network} chain {record.chain_id} ({record.address})")
+        hint = (
+            f"; deployments are recorded for: {', '.join(elsewhere)}. Connect to that chain "
+            "(--network, --provider-settings), or deploy here"
+            if elsewhere
+            else ""
+        )
+        raise ChainError(
+            f"wrong chain or no deployment: connected to {network} chain {chain_id}, and no "
+            f"distributor is recorded for it in {path.parent}{hint}: run `ape run deploy` "
+            "on this network, or pass --address"
+        )
+
+
+def code_hash(code: bytes) -> str:
+    """``0x`` + keccak256 of a contract's runtime code (what a record binds to)."""
+    return "0x" + keccak256(code).hex()
+
+
+def _is_distributor(code: bytes) -> bool:
+    """Whether ``code`` is this project's distributor: its runtime code starts with the
+    compiled runtime bytecode (Vyper appends the immutables after it)."""
+    container = getattr(ape.project, CONTRACT_NAME)
+    runtime = container.contract_type.runtime_bytecode
+    expected = bytes.fromhex(str(runtime.bytecode or "").removeprefix("0x")) if runtime else b""
+    return bool(expected) and code[: len(expected)] == expected
 
 
 def retrying(
@@ -192,7 +242,51 @@ def _transient(exc: BaseException) -> bool:
     )
 
 
+#: Seconds to wait for a sent transaction to be mined (a node with a block time, a busy
+#: sequencer) before giving up; the action stays *prepared* and the next run reconciles it.
+MINE_TIMEOUT = 300
+
+
+def _mined(receipt: Any) -> Any:
+    """``receipt`` once its transaction is in a block (and the network's confirmations
+    have passed). A node that does not mine at once (anvil ``--block-time``, a real
+    chain) hands back a receipt with no block yet (ape says block -1): nothing may be
+    recorded from it, so it is fetched again once mined."""
+    if _block_of(receipt) is not None:
+        return receipt
+    return _wait_mined(_hex(receipt.txn_hash))
+
+
+def _wait_mined(tx_hash: str) -> Any:
+    """The receipt of ``tx_hash`` once it has a block and the network's
+    ``required_confirmations`` on top; :class:`ChainError` after :data:`MINE_TIMEOUT`."""
+    provider = ape.chain.provider
+    deadline = time.monotonic() + MINE_TIMEOUT
+    confirmations = int(getattr(provider.network, "required_confirmations", 0) or 0)
+    while True:
+        try:
+            raw = provider.web3.eth.get_transaction_receipt(tx_hash)
+        except Exception:  # not found yet: web3 raises TransactionNotFound
+            raw = None
+        found = None if raw is None else raw.get("blockNumber")
+        block = -1 if found is None else int(found)
+        if block >= 0 and Distributor.height() >= block + confirmations:
+            return retrying(lambda: provider.get_receipt(tx_hash), what="read a receipt")
+        if time.monotonic() > deadline:
+            raise ChainError(
+                f"{tx_hash} has no block after {MINE_TIMEOUT} s: not recorded as done; "
+                "run the command again to reconcile it with the chain"
+            )
+        time.sleep(0.5)
+
+
+def _block_of(receipt: Any) -> int | None:
+    block = getattr(receipt, "block_number", None)
+    return None if block is None or int(block) < 0 else int(block)
+
+
 def _sent(receipt: Any) -> Sent:
+    receipt = _mined(receipt)
     return Sent(
         tx_hash=_hex(receipt.txn_hash),
         block=int(receipt.block_number),
@@ -224,6 +318,7 @@ class Distributor:
             raise ChainError(f"confirmations must be ≥ 0, got {confirmations}")
         self.contract = contract
         self.confirmations = confirmations
+        self._deployed_in: int | None = None  # the creation block, when deploy() knows it
 
     @property
     def _wait(self) -> dict[str, int]:
@@ -250,32 +345,99 @@ class Distributor:
         named right after."""
         container = getattr(ape.project, CONTRACT_NAME)
         floor = challenge_period if min_challenge_period is None else min_challenge_period
-        contract = retrying(
-            lambda: container.deploy(poster, guardian, challenge_period, floor, sender=sender),
-            what="deploy",
-        )
+        deployed_in: int | None = None
+        try:
+            contract = retrying(
+                lambda: container.deploy(poster, guardian, challenge_period, floor, sender=sender),
+                what="deploy",
+            )
+        except ChainError as exc:
+            # ape gives up at once when the receipt has no block yet (a node with a block
+            # time): wait for the transaction and take the address from the mined receipt.
+            unmined = re.search(r"'?(0x[0-9a-fA-F]{64})'? did not create a contract", str(exc))
+            if unmined is None:
+                raise
+            receipt = _wait_mined(unmined.group(1))
+            if not receipt.contract_address:
+                raise
+            contract = container.at(receipt.contract_address)
+            deployed_in = int(receipt.block_number)
         distributor = cls(contract)
+        distributor._deployed_in = deployed_in
         if keeper is not None:
             distributor.set_keeper(sender, keeper)
         return distributor
 
     @classmethod
     def at(cls, address: str, *, confirmations: int | None = None) -> Distributor:
-        """The distributor at ``address`` (its ABI from the compiled project)."""
+        """The distributor at ``address`` (its ABI from the compiled project), unchecked."""
         container = getattr(ape.project, CONTRACT_NAME)
         return cls(container.at(address), confirmations=confirmations)
 
+    @classmethod
+    def bound(
+        cls,
+        record: Deployment | None,
+        *,
+        address: str | None = None,
+        network: str,
+        confirmations: int | None = None,
+    ) -> Distributor:
+        """The distributor of ``record`` (or at ``address``), after checking that the node
+        is on the record's chain and that the address holds the distributor's code.
+
+        Raises :class:`ChainError` saying which of the two is wrong and what to do: a
+        script must never send ETH or a root to an address without the contract."""
+        chain_id = cls.chain_id()
+        if record is not None and record.chain_id != chain_id:
+            raise ChainError(
+                f"wrong chain: the deployment of {record.address} is on chain "
+                f"{record.chain_id} ({record.network}), but the node is chain {chain_id}: "
+                "connect to the chain it was deployed on (--network, --provider-settings)"
+            )
+        target = address or (record.address if record else None)
+        if not target:
+            raise ChainError("no distributor address: run `ape run deploy` or pass --address")
+        code = bytes(retrying(lambda: ape.chain.provider.get_code(target), what="read code"))
+        where = f"{target} on {network} (chain {chain_id})"
+        if not code:
+            raise ChainError(
+                f"no contract at {where}: nothing would receive what you send. The node may "
+                "have been restarted or reset since the deployment: deploy again with `ape run "
+                "deploy`, or pass the right --address"
+            )
+        if record is not None and record.address.lower() == target.lower() and record.code_hash:
+            if code_hash(code) != record.code_hash:
+                raise ChainError(
+                    f"wrong code at {where}: keccak256 {code_hash(code)} is not the "
+                    f"{record.code_hash} recorded at deployment: the chain was reset and "
+                    "something else lives there now; deploy again with `ape run deploy`"
+                )
+        elif not _is_distributor(code):
+            raise ChainError(
+                f"wrong code at {where}: it is not a {CONTRACT_NAME} of this project: "
+                "check --address, or deploy with `ape run deploy`"
+            )
+        return cls.at(target, confirmations=confirmations)
+
     def deployment(self, network: str) -> Deployment:
-        """This contract's deployment record (block of its creation, chain id)."""
+        """This contract's deployment record (chain id, block of its creation, code hash)."""
         receipt = (
             self.contract.creation_metadata.receipt if self.contract.creation_metadata else None
         )
-        block = int(receipt.block_number) if receipt is not None else ape.chain.blocks.height
+        if receipt is not None and int(receipt.block_number) >= 0:
+            block = int(receipt.block_number)
+        elif self._deployed_in is not None:
+            block = self._deployed_in
+        else:
+            block = self.height()
+        code = bytes(ape.chain.provider.get_code(self.address))
         return Deployment(
             address=str(self.contract.address),
             chain_id=int(ape.chain.chain_id),
             block=block,
             network=network,
+            code_hash=code_hash(code),
         )
 
     # -- views --
@@ -443,12 +605,12 @@ class Distributor:
         if now < pending.valid_at:
             raise ChainError(
                 f"accept: epoch {pending.epoch}'s challenge window is open for another "
-                f"{pending.valid_at - now} s (until {pending.valid_at})"
+                f"{pending.valid_at - now} s (until {human_time(pending.valid_at, now)})"
             )
         if now >= pending.valid_at + ROOT_EXPIRY:
             raise ChainError(
                 f"accept: epoch {pending.epoch}'s root expired at "
-                f"{pending.valid_at + ROOT_EXPIRY}: propose it again"
+                f"{human_time(pending.valid_at + ROOT_EXPIRY, now)}: propose it again"
             )
         return _sent(
             retrying(lambda: self.contract.accept_root(sender=sender, **self._wait), what="accept")
@@ -495,6 +657,7 @@ class Distributor:
             ),
             what=f"claim for {item.account}",
         )
+        receipt = _mined(receipt)
         paid = sum(int(e.amount) for e in receipt.events.filter(self.contract.Claimed))
         return _sent(receipt), paid
 
@@ -517,6 +680,7 @@ class Distributor:
         return self._push_outcome(receipt)
 
     def _push_outcome(self, receipt: Any) -> PushOutcome:
+        receipt = _mined(receipt)  # its events only exist once it is in a block
         paid = {str(e.account): int(e.amount) for e in receipt.events.filter(self.contract.Claimed)}
         failures = list(receipt.events.filter(self.contract.PayoutFailed))
         return PushOutcome(
@@ -563,6 +727,12 @@ class Distributor:
         )
         return events
 
+    def find_root_event(self, kind: str, epoch: int, start_block: int = 0) -> RootEvent | None:
+        """The last ``kind`` event (`RootProposed`, `RootAccepted`) of ``epoch`` since
+        ``start_block``: where a recovered action landed (its tx hash and block)."""
+        found = [e for e in self.root_events(start_block) if e.kind == kind and e.epoch == epoch]
+        return found[-1] if found else None
+
     def funding(self, start_block: int = 0) -> list[tuple[int, int]]:
         """(block, signed wei): every `Funded` (+) and `SurplusWithdrawn` (−) event."""
         stop = self.height() + 1
@@ -574,6 +744,11 @@ class Distributor:
             for e in self._logs("SurplusWithdrawn", start_block, stop)
         ]
         return sorted(funded + withdrawn)
+
+    @staticmethod
+    def chain_id() -> int:
+        """The connected node's chain id."""
+        return int(retrying(lambda: ape.chain.chain_id, what="read the chain id"))
 
     @staticmethod
     def height() -> int:

@@ -19,6 +19,8 @@ code 2, without a traceback. ``ingest`` exits 1 when any item was rejected or co
                                               #   push, claim, verify likewise)
     livepool keeper --account poster          # = ape run keeper …: the pool's schedule
     livepool watch --source public/           # = ape run watch …: the watchtower
+    livepool status [--json] --network …      # = ape run status …: where the pool stands
+    livepool node start|stop|status [--port]  # a persistent local anvil (ethereum:local:foundry)
 """
 
 from __future__ import annotations
@@ -50,6 +52,21 @@ def _ledger(ctx: click.Context) -> Ledger:
         obj["ledger"] = Ledger(obj["database_url"], data_dir=obj["data_dir"])
         ctx.call_on_close(obj["ledger"].close)
     ledger: Ledger = obj["ledger"]
+    return ledger
+
+
+def _configured_ledger(ctx: click.Context) -> Ledger:
+    """The ledger, refusing when `livepool config` never ran: receipts decide their epoch
+    by the genesis, which cannot change once one is stored."""
+    from livepool.status import is_configured
+
+    ledger = _ledger(ctx)
+    if not is_configured(ledger):
+        raise ValidationError(
+            "the pool is not configured: run `livepool config --fee-address 0x… --genesis "
+            "UNIX_TIME …` first (the genesis decides every receipt's epoch and cannot "
+            "change once a receipt is stored)"
+        )
     return ledger
 
 
@@ -90,6 +107,7 @@ database_option = click.option(
 @click.pass_context
 def cli(ctx: click.Context, data_dir: Path, database_url: str | None) -> None:
     """Livepool: receipts in, exact epoch balances and Merkle roots out."""
+    ape_data_folder()
     ctx.obj = {"data_dir": data_dir, "database_url": database_url, "ledger": None}
 
 
@@ -140,16 +158,37 @@ def simulate(
 # --- ingest --------------------------------------------------------------------------------------
 
 
+#: Longest id echoed in a report (a hostile or broken client may send megabytes).
+SHOWN_ID = 40
+
+
+def short_id(value: object) -> str:
+    """An id as a report shows it: at most :data:`SHOWN_ID` characters, with a note of
+    the full length when cut."""
+    text = repr(value) if not isinstance(value, str) else value
+    if len(text) <= SHOWN_ID:
+        return text
+    return f"{text[: SHOWN_ID - 1]}… ({len(text)} chars)"
+
+
 def _print_report(report: IngestReport, show: int) -> None:
     click.echo(report.summary())
     if report.by_reason:
         click.echo("reasons:")
         for reason, count in report.by_reason.most_common():
-            click.echo(f"  {count:>8}  {reason}")
+            click.echo(f"  {count:>8}  {short_id(reason)}")
     for item in report.problems[:show]:
         where = f"item {item.index + 1}"
-        who = f" {item.id}" if item.id else ""
+        who = f" {short_id(item.id)}" if item.id else ""
         click.echo(f"  {where}{who}: {item.outcome}: {item.reason}")
+    flagged = getattr(report, "flagged_items", [])
+    for item in flagged[:show]:
+        click.echo(
+            f"  item {item.index + 1} {short_id(item.id)}: flagged: {item.reason} "
+            "(stored; credited nothing at close)"
+        )
+    if report.flagged > len(flagged[:show]):
+        click.echo(f"  … and {report.flagged - len(flagged[:show])} more flagged")
     hidden = report.conflict + report.rejected - min(show, len(report.problems))
     if hidden > 0:
         click.echo(f"  … and {hidden} more")
@@ -180,7 +219,7 @@ def ingest(
     progress: bool | None,
 ) -> None:
     """Ingest receipts and verdicts; exit 1 if any was rejected or conflicted."""
-    ledger = _ledger(ctx)
+    ledger = _configured_ledger(ctx)
     if progress is None:
         progress = sys.stderr.isatty()
     if fmt == "openpool":
@@ -230,7 +269,7 @@ def poll_cmd(
 
     from livepool.openpool import poll
 
-    ledger = _ledger(ctx)
+    ledger = _configured_ledger(ctx)
     click.echo(
         "openpool: filling in stream='openpool', seq=0, pixels_decoded=0, "
         "orchestrator=<pool orchestrator>",
@@ -254,17 +293,35 @@ def epoch() -> None:
     """Close epochs and read their statements and trees."""
 
 
+#: `epoch close --all-due` asks before closing more epochs than this.
+ASK_ABOVE = 3
+
+
 @epoch.command("close")
 @click.argument("number", type=int, required=False)
 @click.option("--all-due", is_flag=True, help="Close every epoch that is due, in order.")
 @click.option("--now", type=int, default=None, help="Pretend it is this unix time.")
+@click.option(
+    "--yes", "-y", is_flag=True, help=f"With --all-due: close more than {ASK_ABOVE} without asking."
+)
 @click.pass_context
 @_errors
-def epoch_close(ctx: click.Context, number: int | None, all_due: bool, now: int | None) -> None:
-    """Close epoch NUMBER (default: the next one), or --all-due."""
+def epoch_close(
+    ctx: click.Context, number: int | None, all_due: bool, now: int | None, yes: bool
+) -> None:
+    """Close epoch NUMBER (default: the next one), or --all-due (asks first when more
+    than a few are due: a genesis far back would close a year of empty epochs)."""
     ledger = _ledger(ctx)
     if all_due and number is not None:
         raise click.UsageError("give an epoch NUMBER or --all-due, not both")
+    if all_due and not yes:
+        due = epochs.due_epochs(ledger, now=now)
+        if len(due) > ASK_ABOVE and not click.confirm(
+            f"{len(due)} epochs are due ({due[0]}…{due[-1]}); each becomes a statement, "
+            "most likely empty (check the genesis with `livepool config`). Close them all?",
+            default=False,
+        ):
+            raise click.Abort()
     closed = (
         epochs.close_due(ledger, now=now)
         if all_due
@@ -306,10 +363,15 @@ def epoch_list(ctx: click.Context) -> None:
     rows = epochs.list_epochs(_ledger(ctx))
     if not rows:
         click.echo("no epochs yet")
+        return
+    from livepool.humantime import iso
+
+    click.echo(f"{'epoch':>8}  {'state':<8} {'window (UTC)':<44}  {'root':<66}  total (wei)")
     for r in rows:
         root = r["root"] or "-"
         total = r["total"] if r["total"] is not None else "-"
-        click.echo(f"{r['number']:>8}  {r['state']:<8} [{r['start']}, {r['end']})  {root}  {total}")
+        window = f"[{iso(r['start'])}, {iso(r['end'])})"
+        click.echo(f"{r['number']:>8}  {r['state']:<8} {window:<44}  {root:<66}  {total}")
 
 
 @epoch.command("publish")
@@ -346,13 +408,16 @@ def payout_cmd(ctx: click.Context, address: str, push: bool, threshold: int) -> 
 @cli.command("check")
 @click.argument("source")
 def check_cmd(source: str) -> None:
-    """Check published statements (a folder or a base URL serving them) offline: every figure
-    follows from the aggregates, epochs chain, roots rebuild. The on-chain half of the
+    """Check published statements and tree dumps (a folder or a base URL serving them)
+    offline: every figure follows from the aggregates, epochs chain, roots rebuild, each
+    tree dump loads and has its statement's root and leaves. The on-chain half of the
     audit is `ape run verify`."""
     from livepool.audit import audit
 
     try:
-        report = audit(statements=publish.load_published(source), root_events=[], funded={})
+        statements = publish.load_published(source)
+        trees = publish.load_trees(source, statements)
+        report = audit(statements=statements, root_events=[], funded={}, trees=trees)
     except LivepoolError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -360,7 +425,7 @@ def check_cmd(source: str) -> None:
     sys.exit(0 if report.ok else 1)
 
 
-CHAIN_SCRIPTS = ("deploy", "fund", "propose", "accept", "push", "claim", "verify")
+CHAIN_SCRIPTS = ("deploy", "fund", "propose", "accept", "push", "claim", "verify", "status")
 
 
 @cli.command(
@@ -377,7 +442,23 @@ def chain_cmd(script: str, args: tuple[str, ...]) -> None:
     _ape_run(script, args)
 
 
+def ape_data_folder() -> None:
+    """Create the ape data folder named by ``APE_DATA_FOLDER`` when it is missing (ape
+    itself fails with a FileNotFoundError traceback), saying so on stderr."""
+    folder = os.environ.get("APE_DATA_FOLDER")
+    if folder and not Path(folder).is_dir():
+        try:
+            Path(folder).mkdir(parents=True)
+        except OSError as exc:
+            raise click.ClickException(
+                f"APE_DATA_FOLDER={folder} does not exist and cannot be created ({exc}): "
+                "point it at a writable folder, or unset it (default ~/.ape)"
+            ) from None
+        click.echo(f"created the ape data folder {folder} (APE_DATA_FOLDER)", err=True)
+
+
 def _ape_run(script: str, args: tuple[str, ...]) -> None:
+    ape_data_folder()
     bin_dir = Path(sys.executable).parent
     # ape-vyper finds the pinned compiler on PATH: the venv's bin must come first.
     os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -397,6 +478,14 @@ _PASS_THROUGH = {
 def keeper_cmd(args: tuple[str, ...]) -> None:
     """Run the pool's schedule (close, publish, propose, accept, push): `ape run keeper`."""
     _ape_run("keeper", args)
+
+
+@cli.command("status", context_settings=_PASS_THROUGH)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def status_cmd(args: tuple[str, ...]) -> None:
+    """Epochs, unconfirmed chain actions, the contract's balance and what to do next:
+    `ape run status` (`--json` for JSON, `--network` for the chain)."""
+    _ape_run("status", args)
 
 
 @cli.command("watch", context_settings=_PASS_THROUGH)
@@ -463,6 +552,69 @@ def demo_cmd(
         rate=rate,
     )
     sys.exit(run_demo(options))
+
+
+# --- node ---------------------------------------------------------------------------------------
+
+
+@cli.group()
+def node() -> None:
+    """A persistent local chain (anvil) for `--network ethereum:local:foundry`."""
+
+
+def _port_option(f: F) -> F:
+    from livepool.node import default_port
+
+    return click.option(
+        "--port",
+        type=click.IntRange(1, 65_535),
+        default=default_port,
+        show_default="8545, or APE_FOUNDRY_HOST's port",
+        help="Port on 127.0.0.1 (ape-foundry connects to 8545 unless APE_FOUNDRY_HOST says).",
+    )(f)
+
+
+@node.command("start")
+@_port_option
+@click.option("--block-time", type=int, default=None, help="Mine every N s (default: at once).")
+@click.pass_context
+@_errors
+def node_start(ctx: click.Context, port: int, block_time: int | None) -> None:
+    """Start anvil in the background (state kept under DATA_DIR/node across restarts)."""
+    from livepool import node as local
+
+    info, started = local.start(ctx.find_root().obj["data_dir"], port, block_time=block_time)
+    what = "started" if started else "already running"
+    click.echo(f"anvil {what} at {info.url} (pid {info.pid}, chain 31337); log {info.log}")
+    click.echo("dev accounts TEST::0…TEST::9 hold 10000 ETH each; stop it: livepool node stop")
+
+
+@node.command("stop")
+@_port_option
+@click.pass_context
+@_errors
+def node_stop(ctx: click.Context, port: int) -> None:
+    """Stop the anvil this data dir started (its state is saved for the next start)."""
+    from livepool import node as local
+
+    info = local.stop(ctx.find_root().obj["data_dir"], port)
+    click.echo(f"anvil on port {port}: {'stopped' if info else 'not running'}")
+
+
+@node.command("status")
+@_port_option
+@click.pass_context
+@_errors
+def node_status(ctx: click.Context, port: int) -> None:
+    """Whether a node answers on the port; exit 1 if none."""
+    from livepool import node as local
+
+    info, chain = local.status(ctx.find_root().obj["data_dir"], port)
+    if chain is None:
+        click.echo(f"no node answers on 127.0.0.1:{port}: livepool node start")
+        sys.exit(1)
+    who = f"started by this data dir (pid {info.pid})" if info else "not started by this data dir"
+    click.echo(f"node on 127.0.0.1:{port}: chain {chain}, {who}")
 
 
 # The service's commands live in livepool.api.cli.

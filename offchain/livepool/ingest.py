@@ -91,11 +91,12 @@ DEFAULT_PARALLEL: Final[Parallel] = "auto"
 #: How many non-accepted items a report keeps in full (counts by reason are kept for all).
 DEFAULT_KEEP: Final = 1_000
 
-Outcome = Literal["accepted", "duplicate", "conflict", "rejected"]
+Outcome = Literal["accepted", "duplicate", "conflict", "rejected", "flagged"]
 
 _BASE_WIDTH: Final = len(RECEIPT_COLUMNS) - 3  # what parsing alone can fill in
 _DIGEST: Final = RECEIPT_COLUMNS.index("digest")
 _CREDITED: Final = RECEIPT_COLUMNS.index("credited_epoch")
+_FLAGGED: Final = RECEIPT_COLUMNS.index("flagged")
 
 _validate_json = Receipt.model_validate_json
 _renditions_json = pydantic.TypeAdapter(list[Rendition]).dump_json
@@ -123,6 +124,8 @@ class IngestReport:
     rejected: int = 0
     receipts: int = 0  # receipts accepted
     verdicts: int = 0  # verdicts accepted
+    flagged: int = 0  # receipts accepted but implausible: credited nothing at close
+    flagged_items: list[ItemResult] = field(default_factory=list)
     problems: list[ItemResult] = field(default_factory=list)
     by_reason: Counter[str] = field(default_factory=Counter)
     keep: int = DEFAULT_KEEP
@@ -150,10 +153,15 @@ class IngestReport:
                 self.problems.append(item)
 
     def summary(self) -> str:
-        """One line: ``accepted 10, duplicate 2, conflict 0, rejected 1``."""
+        """One line: ``accepted 10 (8 receipts, 2 verdicts), duplicate 2, conflict 0,
+        rejected 1`` (and ``, flagged N`` when receipts were implausible)."""
+        flagged = (
+            f", flagged {self.flagged} (implausible: credited nothing)" if self.flagged else ""
+        )
         return (
-            f"accepted {self.accepted}, duplicate {self.duplicate}, "
-            f"conflict {self.conflict}, rejected {self.rejected}"
+            f"accepted {self.accepted} ({self.receipts} receipts, {self.verdicts} verdicts), "
+            f"duplicate {self.duplicate}, conflict {self.conflict}, rejected {self.rejected}"
+            f"{flagged}"
         )
 
 
@@ -431,6 +439,12 @@ class _Writer:
                 report.accepted += 1
                 report.receipts += 1
                 written.add(row[_CREDITED])
+                if row[_FLAGGED] is not None:
+                    report.flagged += 1
+                    if len(report.flagged_items) < report.keep:
+                        report.flagged_items.append(
+                            ItemResult(index, "receipt", rid, "flagged", str(row[_FLAGGED]))
+                        )
                 continue
             seen[rid] = stored
             outcome: Outcome = "duplicate" if stored == row[_DIGEST] else "conflict"

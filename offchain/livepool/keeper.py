@@ -348,45 +348,8 @@ class Keeper:
         prepared push batch is settled from the `Claimed` logs by :func:`operations.push`
         (which recovers before it pushes anything). Returns what was done.
         """
-        done: list[str] = []
+        done = operations.reconcile(self.ledger, self.distributor)
         d = self.distributor
-        roots = {int(e["number"]): e["root"] for e in epochs.list_epochs(self.ledger)}
-        for action in self.ledger.chain_actions("propose", state="prepared"):
-            epoch = int(action["key"].split(":")[1])
-            pending, active = d.pending, (d.epoch if d.root != ZERO32 else -1)
-            if pending.exists and pending.epoch == epoch:
-                if roots.get(epoch) != "0x" + pending.root.hex():
-                    raise ChainError(
-                        f"reconcile: epoch {epoch} is pending on-chain with root "
-                        f"0x{pending.root.hex()}, the ledger's is {roots.get(epoch)}: "
-                        "revoke it or investigate"
-                    )
-                found = True
-            else:
-                found = active >= epoch
-            if found:
-                # Recorded directly, not through propose_latest: a later epoch may have
-                # been closed meanwhile, and that one is not what was sent.
-                self.ledger.set_chain_action(
-                    "propose", action["key"], "confirmed", note="found on-chain"
-                )
-                done.append(f"propose epoch {epoch}: found on-chain, recorded")
-            else:
-                done.append(f"propose epoch {epoch}: not on-chain, the propose step re-sends it")
-        for action in self.ledger.chain_actions("accept", state="prepared"):
-            epoch = int(action["key"].split(":")[1])
-            pending = d.pending
-            accepted = d.root != ZERO32 and d.epoch >= epoch
-            if accepted and not (pending.exists and pending.epoch == epoch):
-                if not pending.exists:
-                    operations.accept(self.ledger, d, self.account)  # records, sends nothing
-                else:  # a later epoch is pending already: the acceptance was mined
-                    self.ledger.set_chain_action(
-                        "accept", action["key"], "confirmed", note="found on-chain"
-                    )
-                done.append(f"accept epoch {epoch}: found on-chain, recorded")
-            else:
-                done.append(f"accept epoch {epoch}: not on-chain, the accept step re-sends it")
         if self.ledger.chain_actions("push", state="prepared"):
             if d.root == ZERO32:
                 raise ChainError("reconcile: push batches are prepared but no root is active")

@@ -17,7 +17,7 @@ the ledger makes sure push gas is charged exactly once.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,7 @@ from livepool.chain import (
 )
 from livepool.errors import ChainError, EpochError
 from livepool.hashing import keccak256
+from livepool.humantime import human_time
 from livepool.ledger import Ledger
 from livepool.merkle import MerkleTree
 from livepool.statement import data_hash as statement_hash
@@ -43,8 +44,10 @@ __all__ = [
     "PushReport",
     "accept",
     "claim",
+    "next_proposal",
     "propose_latest",
     "push",
+    "reconcile",
 ]
 
 #: Called right after a transaction is mined and before it is recorded. Tests set it to
@@ -70,11 +73,15 @@ class ProposeOutcome:
 def propose_latest(ledger: Ledger, distributor: Distributor, sender: Any) -> ProposeOutcome:
     """Propose the latest closed epoch's root, total and data hash (once, ever).
 
-    Solvency and every other precondition are checked against the chain before sending.
+    Every action a crash left *prepared* is reconciled first (:func:`reconcile`).
+    Solvency and every other precondition are checked against the chain before sending;
+    when a root is already pending, the refusal says whether it is this pool's own
+    proposal (recovered from a crash just now, or recorded before) or not.
     """
     closed = [e for e in epochs.list_epochs(ledger) if e["state"] == "closed"]
     if not closed:
         raise EpochError("propose: no closed epoch yet: run `livepool epoch close` first")
+    recovered = reconcile(ledger, distributor)
     number = int(closed[-1]["number"])
     raw = epochs.epoch_statement(ledger, number)
     statement = load_statement(raw)
@@ -89,18 +96,155 @@ def propose_latest(ledger: Ledger, distributor: Distributor, sender: Any) -> Pro
 
     action = ledger.chain_action("propose", key)
     if action and action["state"] == "confirmed":
+        if any(line.startswith(f"propose epoch {number}: found") for line in recovered):
+            return outcome(
+                None,
+                f"epoch {number} is already on-chain: our own proposal, left unrecorded by a "
+                f"crash, recovered now (tx {action['tx_hash']}, block {action['block']}); "
+                "nothing sent",
+            )
         return outcome(None, f"epoch {number} was proposed before (tx {action['tx_hash']})")
     if _on_chain(distributor, number, root):
-        ledger.set_chain_action("propose", key, "confirmed", note="found on-chain")
+        event = distributor.find_root_event("RootProposed", number, _since(action))
+        ledger.set_chain_action(
+            "propose",
+            key,
+            "confirmed",
+            tx_hash=event.tx_hash if event else None,
+            block=event.block if event else None,
+            note="found on-chain",
+        )
         return outcome(None, f"epoch {number} is already on-chain: recorded, nothing sent")
-    distributor.check_propose(sender=str(sender.address), epoch=number, total=statement.total)
-    ledger.set_chain_action("propose", key, "prepared", payload={"root": statement.root})
+    problems = distributor.propose_problems(
+        sender=str(sender.address), epoch=number, total=statement.total
+    )
+    if problems:
+        explained = [
+            _explain_pending(ledger, distributor, recovered) if "already pending" in p else p
+            for p in problems
+        ]
+        raise ChainError(f"propose epoch {number}: " + "; ".join(explained))
+    ledger.set_chain_action(
+        "propose", key, "prepared", payload={"root": statement.root}, block=distributor.height()
+    )
     sent = distributor.propose(
         sender, root=root, epoch=number, total=statement.total, data_hash=digest, checked=True
     )
     _after_send("propose", sent)
     ledger.set_chain_action("propose", key, "confirmed", tx_hash=sent.tx_hash, block=sent.block)
-    return outcome(sent, f"epoch {number} proposed; valid from {distributor.pending.valid_at}")
+    valid_at = distributor.pending.valid_at
+    return outcome(sent, f"epoch {number} proposed; valid from {human_time(valid_at)}")
+
+
+def next_proposal(ledger: Ledger) -> dict[str, Any]:
+    """What :func:`propose_latest` would send: the latest closed epoch's number, root,
+    total and data hash (for ``--dry-run`` and the confirmation)."""
+    closed = [e for e in epochs.list_epochs(ledger) if e["state"] == "closed"]
+    if not closed:
+        raise EpochError("propose: no closed epoch yet: run `livepool epoch close` first")
+    number = int(closed[-1]["number"])
+    statement = load_statement(epochs.epoch_statement(ledger, number))
+    return {
+        "epoch": number,
+        "root": statement.root,
+        "total": statement.total,
+        "data_hash": "0x" + statement_hash(statement).hex(),
+    }
+
+
+def _since(action: Mapping[str, Any] | None) -> int:
+    """Where to look for an action's effect: the block recorded when it was prepared."""
+    return int(action["block"] or 0) if action else 0
+
+
+def _explain_pending(ledger: Ledger, distributor: Distributor, recovered: list[str]) -> str:
+    """Why a root is pending: this pool's own proposal (recovered now, or recorded), or not."""
+    pending = distributor.pending
+    n = pending.epoch
+    when = f"it becomes valid {human_time(pending.valid_at)}: run `ape run accept` then"
+    action = ledger.chain_action("propose", f"epoch:{n}")
+    if action is not None and action["state"] == "confirmed":
+        tx = f"tx {action['tx_hash']}, block {action['block']}"
+        if any(line.startswith(f"propose epoch {n}: found") for line in recovered):
+            return (
+                f"epoch {n} is already pending: it is our own proposal, which a crash left "
+                f"unrecorded, recovered now ({tx}); {when}"
+            )
+        return f"epoch {n} is already pending: our own proposal ({tx}); {when}"
+    return (
+        f"epoch {n} is already pending, and this ledger has no record of proposing it: "
+        "investigate (`ape run verify`); the guardian can revoke it"
+    )
+
+
+def reconcile(ledger: Ledger, distributor: Distributor) -> list[str]:
+    """Settle every chain action a crash left *prepared*, for every epoch, before
+    anything new: what is on-chain is recorded as confirmed with the tx hash and block
+    of the event that shows it; a proposal overtaken by a later epoch is abandoned; what
+    is not on-chain stays prepared (the next step re-sends it). Push batches are settled
+    from the `Claimed` logs. Sends nothing; returns a line per action."""
+    done: list[str] = []
+    d = distributor
+    prepared = {k: ledger.chain_actions(k, state="prepared") for k in ("propose", "accept")}
+    pushes = ledger.chain_actions("push", state="prepared")
+    if not (prepared["propose"] or prepared["accept"] or pushes):
+        return done
+    roots = {int(e["number"]): e["root"] for e in epochs.list_epochs(ledger)}
+    pending, active = d.pending, (d.epoch if d.root != ZERO32 else -1)
+    for action in prepared["propose"]:
+        epoch = int(action["key"].split(":")[1])
+        if pending.exists and pending.epoch == epoch:
+            if roots.get(epoch) != "0x" + pending.root.hex():
+                raise ChainError(
+                    f"reconcile: epoch {epoch} is pending on-chain with root "
+                    f"0x{pending.root.hex()}, the ledger's is {roots.get(epoch)}: "
+                    "revoke it or investigate"
+                )
+            found = True
+        else:
+            found = active >= epoch
+        if found:
+            event = d.find_root_event("RootProposed", epoch, _since(action))
+            tx, block = (event.tx_hash, event.block) if event else (None, None)
+            ledger.set_chain_action(
+                "propose",
+                action["key"],
+                "confirmed",
+                tx_hash=tx,
+                block=block,
+                note="found on-chain after a crash",
+            )
+            done.append(f"propose epoch {epoch}: found on-chain in {tx} (block {block}), recorded")
+        elif pending.exists and pending.epoch > epoch:
+            ledger.set_chain_action(
+                "propose", action["key"], "abandoned", note=f"epoch {pending.epoch} pending"
+            )
+            done.append(f"propose epoch {epoch}: never mined, epoch {pending.epoch} is pending")
+        else:
+            done.append(f"propose epoch {epoch}: not on-chain, proposing sends it again")
+    for action in prepared["accept"]:
+        epoch = int(action["key"].split(":")[1])
+        accepted = active >= epoch and not (pending.exists and pending.epoch == epoch)
+        if accepted:
+            event = d.find_root_event("RootAccepted", epoch, _since(action))
+            tx, block = (event.tx_hash, event.block) if event else (None, None)
+            ledger.set_chain_action(
+                "accept",
+                action["key"],
+                "confirmed",
+                tx_hash=tx,
+                block=block,
+                note="found on-chain after a crash",
+            )
+            done.append(f"accept epoch {epoch}: found on-chain in {tx} (block {block}), recorded")
+        else:
+            done.append(f"accept epoch {epoch}: not on-chain, accepting sends it again")
+    if pushes and d.root != ZERO32:
+        tree = epochs.epoch_tree(ledger, d.epoch)
+        report = PushReport(epoch=d.epoch)
+        _recover_pushes(ledger, d, tree, report)
+        done += [f"push {line}" for line in report.recovered]
+    return done
 
 
 def _on_chain(distributor: Distributor, epoch: int, root: bytes) -> bool:
@@ -123,12 +267,27 @@ def accept(ledger: Ledger, distributor: Distributor, sender: Any) -> tuple[int, 
         # A crash after the acceptance was mined but before it was recorded.
         key = f"epoch:{distributor.epoch}"
         action = ledger.chain_action("accept", key)
-        if action is not None and action["state"] == "prepared" and distributor.root != ZERO32:
-            ledger.set_chain_action("accept", key, "confirmed", note="found on-chain")
+        recovered = action is not None and (
+            action["state"] == "prepared"
+            or str(action.get("note") or "").startswith("found on-chain")
+        )
+        if recovered and action is not None and distributor.root != ZERO32:
+            if action["state"] == "prepared":
+                event = distributor.find_root_event(
+                    "RootAccepted", distributor.epoch, _since(action)
+                )
+                ledger.set_chain_action(
+                    "accept",
+                    key,
+                    "confirmed",
+                    tx_hash=event.tx_hash if event else None,
+                    block=event.block if event else None,
+                    note="found on-chain",
+                )
             return distributor.epoch, None
         raise ChainError("accept: no root is pending")
     key = f"epoch:{pending.epoch}"
-    ledger.set_chain_action("accept", key, "prepared")
+    ledger.set_chain_action("accept", key, "prepared", block=distributor.height())
     sent = distributor.accept(sender)
     _after_send("accept", sent)
     ledger.set_chain_action("accept", key, "confirmed", tx_hash=sent.tx_hash, block=sent.block)

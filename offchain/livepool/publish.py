@@ -22,9 +22,10 @@ from livepool import epochs
 from livepool.errors import LivepoolError
 from livepool.ledger import Ledger
 
-__all__ = ["load_published", "publish", "statement_path", "tree_path"]
+__all__ = ["load_published", "load_trees", "publish", "statement_path", "tree_path"]
 
 _STATEMENT = re.compile(r"^epoch-(\d+)\.json$")
+_TREE = re.compile(r"^epoch-(\d+)\.tree\.json$")
 
 
 def statement_path(folder: Path, epoch: int) -> Path:
@@ -89,6 +90,34 @@ def load_published(source: str | Path, wanted: Iterable[int] = ()) -> dict[int, 
     found: dict[int, bytes] = {}
     for path in folder.iterdir():
         match = _STATEMENT.match(path.name)
+        if match:
+            found[int(match.group(1))] = path.read_bytes()
+    return found
+
+
+def load_trees(source: str | Path, wanted: Iterable[int] = ()) -> dict[int, bytes]:
+    """Published tree dumps by epoch: every ``epoch-N.tree.json`` in a folder, or the
+    ``wanted`` epochs' ``/v1/epochs/N/tree`` from a service URL (missing ones left out)."""
+    text = str(source)
+    if text.startswith(("http://", "https://")):
+        out: dict[int, bytes] = {}
+        for number in sorted(set(wanted)):
+            url = f"{text.rstrip('/')}/v1/epochs/{number}/tree"
+            try:
+                with urllib.request.urlopen(url, timeout=30) as response:
+                    out[number] = response.read()
+            except urllib.error.HTTPError as exc:
+                if exc.code != 404:
+                    raise LivepoolError(f"GET {url}: HTTP {exc.code}") from None
+            except OSError as exc:
+                raise LivepoolError(f"GET {url}: {exc}") from None
+        return out
+    folder = Path(source)
+    if not folder.is_dir():
+        raise LivepoolError(f"{folder}: not a folder of published trees")
+    found: dict[int, bytes] = {}
+    for path in folder.iterdir():
+        match = _TREE.match(path.name)
         if match:
             found[int(match.group(1))] = path.read_bytes()
     return found

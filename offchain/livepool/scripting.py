@@ -17,9 +17,10 @@ import click
 from ape.api import AccountAPI, NetworkAPI
 from ape.cli import ApeCliContextObject, ConnectedProviderCommand, account_option, ape_cli_context
 
+from livepool import operations
 from livepool.chain import Deployment, Distributor
 from livepool.cli import data_dir_option, database_option
-from livepool.errors import LivepoolError
+from livepool.errors import ChainError, LivepoolError
 from livepool.ledger import Ledger
 
 address_option = click.option(
@@ -28,6 +29,12 @@ address_option = click.option(
     help="Distributor address (default: the deployment recorded for this network).",
 )
 yes_option = click.option("--yes", "-y", is_flag=True, help="Send without asking.")
+dry_run_option = click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Check everything and print what would be sent (to, call, from, chain), then stop "
+    "without sending.",
+)
 confirmations_option = click.option(
     "--confirmations",
     type=click.IntRange(min=0),
@@ -41,12 +48,30 @@ def network_name(network: Any) -> str:
     return f"{network.ecosystem.name}:{network.name}"
 
 
+def deployment_record(network: Any, data_dir: Path) -> Deployment:
+    """The deployment recorded for the connected network and chain id (or a
+    :class:`ChainError` saying which chains do have one)."""
+    return Deployment.find(data_dir, network_name(network), Distributor.chain_id())
+
+
 def open_distributor(
     network: Any, data_dir: Path, address: str | None, confirmations: int | None = None
 ) -> Distributor:
-    if not address:
-        address = Deployment.load(Deployment.path_for(data_dir, network_name(network))).address
-    return Distributor.at(address, confirmations=confirmations)
+    """The distributor at ``address``, else the one recorded for this network and chain id,
+    after checking the chain id and the code at the address (see
+    :meth:`Distributor.bound`): nothing is sent to a chain or address that is not it."""
+    record: Deployment | None
+    try:
+        record = deployment_record(network, data_dir)
+    except ChainError:
+        if not address:
+            raise
+        record = None
+    if record is not None and address and record.address.lower() != address.lower():
+        record = None
+    return Distributor.bound(
+        record, address=address, network=network_name(network), confirmations=confirmations
+    )
 
 
 def open_ledger(data_dir: Path, database_url: str | None) -> Ledger:
@@ -71,6 +96,7 @@ class ScriptRun:
     confirmations: int | None = None
     database_url: str | None = None
     yes: bool = False
+    dry_run: bool = False
 
     @property
     def sender(self) -> AccountAPI:
@@ -89,8 +115,28 @@ class ScriptRun:
     def ledger(self) -> Ledger:
         return open_ledger(self.data_dir, self.database_url)
 
-    def confirm(self, question: str) -> None:
-        """Ask before sending, unless ``--yes``."""
+    def pool(self) -> tuple[Ledger, Distributor]:
+        """The ledger and the chain-checked distributor, after reconciling every chain
+        action a crash left *prepared* (each one found is logged with its tx and block)."""
+        ledger, distributor = self.ledger(), self.distributor()
+        for line in operations.reconcile(ledger, distributor):
+            self.cli_ctx.logger.info(f"reconciled: {line}")
+        return ledger, distributor
+
+    def confirm(self, question: str, details: dict[str, object] | None = None) -> None:
+        """Ask before sending, unless ``--yes``. With ``--dry-run``: print what would be
+        sent (``question`` and ``details``) and exit 0 without sending."""
+        if self.dry_run:
+            chain_id = Distributor.chain_id()
+            lines = [
+                f"DRY RUN on {network_name(self.network)} (chain {chain_id}): nothing sent.",
+                f"  would: {question.rstrip('?')}",
+                *(f"  {k}: {v}" for k, v in (details or {}).items()),
+            ]
+            if self.account is not None:
+                lines.append(f"  from: {self.account.address}")
+            click.echo("\n".join(lines))
+            raise SystemExit(0)
         confirm(self.yes, question)
 
 
@@ -108,7 +154,7 @@ def operator_command(
     ``--address``, ``--data-dir``, ``--confirmations``, ``--database-url``
     (``ledger=True``) and ``--yes``, each unless turned off. An error of ``errors``
     becomes its message and exit code 1."""
-    common = {"account", "address", "confirmations", "database_url", "yes"}
+    common = {"account", "address", "confirmations", "database_url", "yes", "dry_run"}
 
     def make(body: Callable[..., None]) -> click.Command:
         def command(cli_ctx: ApeCliContextObject, network: NetworkAPI, **params: Any) -> None:
@@ -128,7 +174,7 @@ def operator_command(
             data_dir_option,
             *([confirmations_option] if confirmations else []),
             *([database_option] if ledger else []),
-            *([yes_option] if yes else []),
+            *([yes_option, dry_run_option] if yes else []),
         ]
         decorated: Any = command
         for option in reversed(chosen):

@@ -38,11 +38,9 @@ import httpx
 import structlog
 
 from livepool import publish
-from livepool.audit import RootEvent, audit
+from livepool.audit import RootEvent, audit, check_tree
 from livepool.chain import Distributor
 from livepool.errors import LivepoolError
-from livepool.merkle import MerkleTree
-from livepool.statement import load_statement
 
 __all__ = [
     "EXIT_FAILED",
@@ -171,7 +169,7 @@ def check_root(
             notes.append(f"not about this root: {problem}")
     if n not in report.roots_checked and not problems:
         problems.append(f"epoch {n}: the audit did not check this root")
-    problems += _check_tree(n, statements.get(n), tree_dump, event.root)
+    problems += check_tree(n, statements.get(n), tree_dump, event.root)
     return RootCheck(
         epoch=n,
         root=_hex(event.root),
@@ -181,42 +179,6 @@ def check_root(
         problems=tuple(problems),
         notes=tuple(notes),
     )
-
-
-def _check_tree(n: int, raw: bytes | None, dump: bytes, root: bytes) -> list[str]:
-    """The tree dump holds together and has the statement's root and leaves."""
-    try:
-        tree = MerkleTree.load(dump)
-    except LivepoolError as exc:
-        return [f"epoch {n}: tree dump does not load: {exc}"]
-    problems = []
-    if tree.root != root:
-        problems.append(
-            f"epoch {n}: tree dump root {tree.root_hex} differs from the on-chain root {_hex(root)}"
-        )
-    if raw is None:
-        return problems
-    try:
-        statement = load_statement(raw)
-    except LivepoolError:
-        return problems  # reported by the audit
-    if tree.root_hex != statement.root:
-        problems.append(
-            f"epoch {n}: tree dump root {tree.root_hex} differs from the statement's "
-            f"{statement.root}"
-        )
-    want = {m.address.lower(): m.cumulative for m in statement.miners if m.cumulative > 0}
-    want[statement.pool.address.lower()] = statement.pool.cumulative
-    got: dict[str, int] = {}
-    for account, amount in tree.values:
-        got[account.lower()] = got.get(account.lower(), 0) + amount
-    for account in sorted(set(want) | set(got)):
-        if want.get(account) != got.get(account):
-            problems.append(
-                f"epoch {n}: tree leaf of {account} is {got.get(account)}, "
-                f"the statement says {want.get(account)}"
-            )
-    return problems
 
 
 # --- the watchtower ------------------------------------------------------------------------------

@@ -101,7 +101,7 @@ def deploy(networks: Any, anvil: str, data_dir: Path, *, challenge_period: int, 
         )
         d.fund(owner, fund)
         record = d.deployment("ethereum:local")
-        record.save(Deployment.path_for(data_dir, "ethereum:local"))
+        record.save(Deployment.path_for(data_dir, "ethereum:local", record.chain_id))
         return d.address
 
 

@@ -193,8 +193,14 @@ def test_keeper_reconcile__proposal_mined_not_recorded__later_epoch_closed__reco
     epochs.close_due(ledger, now=epoch_start(2) + SETTLE_SECONDS)
     height = chain.blocks.height
     restarted = keeper_for(ledger, distributor, poster, tmp_path / "pub")
-    assert restarted.reconcile() == ["propose epoch 0: found on-chain, recorded"]
-    assert ledger.chain_action("propose", "epoch:0")["state"] == "confirmed"
+    (line,) = restarted.reconcile()
+    proposed = next(e for e in distributor.root_events() if e.kind == "RootProposed")
+    assert line == (
+        f"propose epoch 0: found on-chain in {proposed.tx_hash} (block {proposed.block}), recorded"
+    )
+    action = ledger.chain_action("propose", "epoch:0")
+    assert action["state"] == "confirmed"
+    assert (action["tx_hash"], action["block"]) == (proposed.tx_hash, proposed.block)
     assert chain.blocks.height == height, "nothing sent"
     assert restarted.run_step("propose").detail.startswith("epoch 0 is pending")
     proposals = [e for e in distributor.root_events() if e.kind == "RootProposed"]

@@ -184,3 +184,100 @@ def test_crash__between_push_and_record__no_double_payment_or_charge(
     run_epoch(ledger, miners, 1, seed=3)
     statement = json.loads(epochs.epoch_statement(ledger, 1))
     assert sum(int(m["overhead"]) for m in statement["miners"]) > 0
+
+
+def test_crash__propose_mined_unrecorded__next_epoch_closed__rerun_says_own_and_recovers(
+    ledger, distributor, miners, poster, crash_after
+):
+    # Before: the re-run said only "epoch 0 is already pending" and the record stayed
+    # `prepared` for ever, without its tx hash or block.
+    run_epoch(ledger, miners, 0)
+    crash_after("propose")
+    with pytest.raises(Crash):
+        operations.propose_latest(ledger, distributor, poster)
+    run_epoch(ledger, miners, 1, seed=3)  # the next epoch closes before the re-run
+    with pytest.raises(ChainError) as refused:
+        operations.propose_latest(ledger, distributor, poster)
+    proposed = next(e for e in distributor.root_events() if e.kind == "RootProposed")
+    message = str(refused.value)
+    assert "epoch 0 is already pending: it is our own proposal" in message
+    assert f"recovered now (tx {proposed.tx_hash}, block {proposed.block})" in message
+    action = ledger.chain_action("propose", "epoch:0")
+    assert action["state"] == "confirmed"
+    assert (action["tx_hash"], action["block"]) == (proposed.tx_hash, proposed.block)
+
+
+def test_reconcile__every_prepared_action__recorded_with_tx_and_block(
+    ledger, distributor, miners, poster, keeper, chain, crash_after
+):
+    run_epoch(ledger, miners, 0)
+    operations.propose_latest(ledger, distributor, poster)
+    chain.pending_timestamp += CHALLENGE_PERIOD
+    crash_after("accept")
+    with pytest.raises(Crash):
+        operations.accept(ledger, distributor, keeper)
+    lines = operations.reconcile(ledger, distributor)
+    accepted = next(e for e in distributor.root_events() if e.kind == "RootAccepted")
+    assert lines == [
+        f"accept epoch 0: found on-chain in {accepted.tx_hash} (block {accepted.block}), recorded"
+    ]
+    action = ledger.chain_action("accept", "epoch:0")
+    assert (action["state"], action["tx_hash"], action["block"]) == (
+        "confirmed",
+        accepted.tx_hash,
+        accepted.block,
+    )
+    assert operations.reconcile(ledger, distributor) == [], "nothing left prepared"
+
+
+class _FakeNode:
+    """A node that mines ``tx`` after ``polls`` receipt look-ups (None: never)."""
+
+    def __init__(self, mined, polls, confirmations=0):
+        from types import SimpleNamespace
+
+        self.network = SimpleNamespace(required_confirmations=confirmations)
+        self.mined, self.polls, self.asked = mined, polls, 0
+        self.web3 = SimpleNamespace(eth=SimpleNamespace(get_transaction_receipt=self._raw))
+
+    def _raw(self, tx_hash):
+        self.asked += 1
+        if self.polls is None or self.asked <= self.polls:
+            return None
+        return {"blockNumber": self.mined.block_number}
+
+    def get_receipt(self, tx_hash, **_):
+        return self.mined
+
+
+def test_sent__receipt_without_block__waits_for_the_mined_one(monkeypatch):
+    # Before: a receipt with no block (anvil --block-time: ape says block -1) was
+    # recorded as mined, and a push read no `Claimed` events from it: "0 miners, gas 0".
+    from types import SimpleNamespace
+
+    from livepool import chain as chain_module
+
+    unmined = SimpleNamespace(txn_hash="0x" + "aa" * 32, block_number=-1)
+    mined = SimpleNamespace(txn_hash="0x" + "aa" * 32, block_number=7, gas_used=21_000, gas_price=3)
+    node = _FakeNode(mined, polls=2, confirmations=1)
+    monkeypatch.setattr(type(chain_module.ape.chain), "provider", property(lambda _: node))
+    monkeypatch.setattr(chain_module.time, "sleep", lambda _: None)
+    heights = iter([7, 8])
+    monkeypatch.setattr(chain_module.Distributor, "height", staticmethod(lambda: next(heights)))
+    sent = chain_module._sent(unmined)
+    assert (sent.block, sent.gas_used, sent.cost) == (7, 21_000, 63_000)
+    assert node.asked == 4, "polled until mined, then until one confirmation"
+
+
+def test_sent__never_mined__not_recorded(monkeypatch):
+    from types import SimpleNamespace
+
+    from livepool import chain as chain_module
+
+    unmined = SimpleNamespace(txn_hash="0x" + "bb" * 32, block_number=None)
+    node = _FakeNode(unmined, polls=None)
+    monkeypatch.setattr(type(chain_module.ape.chain), "provider", property(lambda _: node))
+    monkeypatch.setattr(chain_module, "MINE_TIMEOUT", 0)
+    monkeypatch.setattr(chain_module.time, "sleep", lambda _: None)
+    with pytest.raises(ChainError, match="has no block after 0 s: not recorded"):
+        chain_module._sent(unmined)

@@ -44,7 +44,7 @@ def test_simulate_ingest_close_show_tree__end_to_end(run, tmp_path):
     assert "conflict 0, rejected 0" in result.output
     again = run("ingest", str(out), "--no-progress")
     assert again.exit_code == 0
-    assert "accepted 0," in again.output
+    assert "accepted 0 (0 receipts, 0 verdicts)," in again.output
 
     result = run("epoch", "close", "--now", "2000000000")
     assert result.exit_code == 0, result.output
@@ -70,6 +70,7 @@ def test_simulate_ingest_close_show_tree__end_to_end(run, tmp_path):
 
 
 def test_ingest__rejected_items__reasons_and_exit_code_1(run, tmp_path):
+    assert run("config", "--fee-address", FEE).exit_code == 0
     path = tmp_path / "bad.jsonl"
     path.write_text('{"id": "x"}\n{nope\n')
     result = run("ingest", str(path), "--no-progress")
@@ -82,7 +83,8 @@ def test_ingest__rejected_items__reasons_and_exit_code_1(run, tmp_path):
 def test_epoch_close__not_configured__message_and_exit_2(run, tmp_path):
     path = tmp_path / "r.jsonl"
     assert run("simulate", "--miners", "2", "--receipts", "10", "--out", str(path)).exit_code == 0
-    run("ingest", str(path), "--no-progress")
+    assert run("config", "--genesis", "0").exit_code == 0  # configured, but no fee address
+    assert run("ingest", str(path), "--no-progress").exit_code == 0
     result = run("epoch", "close", "--now", "2000000000")
     assert result.exit_code == 2
     assert result.output.startswith("error: pool not configured")

@@ -26,9 +26,19 @@ from livepool.config import PoolConfig, get_settings
 from livepool.errors import LedgerError
 from livepool.ledger import migrations, queries
 
-__all__ = ["DATABASE_FILE", "Ledger", "resolve_url"]
+__all__ = ["DATABASE_FILE", "Ledger", "normalize_url", "resolve_url"]
 
 DATABASE_FILE: Final = "livepool.db"
+
+
+def normalize_url(url: str) -> str:
+    """Accept the URLs PostgreSQL hosts hand out: ``postgres://`` and a bare
+    ``postgresql://`` (SQLAlchemy knows neither the first, nor a driver for the second)
+    become ``postgresql+psycopg://``, the driver this project installs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
 
 
 def resolve_url(
@@ -42,7 +52,7 @@ def resolve_url(
     settings = get_settings()
     url = database_url or settings.database_url
     if url:
-        return url
+        return normalize_url(url)
     directory = Path(data_dir or settings.data_dir)
     try:
         directory.mkdir(parents=True, exist_ok=True)
