@@ -30,20 +30,27 @@ RUNNABLE = {"config", "simulate", "ingest", "epoch", "check", "token", "payout"}
 PLACEHOLDER = re.compile(r"…|<|0xYour|0xFee…|pool\.example|\$")
 #: Options ape adds to every connected command at parse time.
 APE_GLOBAL = {"--network", "--provider-settings", "--verbosity", "-v", "--help"}
-SCRIPT_OF = {"keeper": "keeper", "watch": "watch"}
+SCRIPT_OF = {"keeper": "keeper", "watch": "watch", "status": "status"}
 
 
-def commands(path: Path) -> list[str]:
-    """Every command line of the file's ``sh`` blocks (continuations joined, comments
-    and prompts dropped)."""
-    out: list[str] = []
+def blocks(path: Path) -> list[list[str]]:
+    """The command lines of each of the file's ``sh`` blocks (continuations joined,
+    comments and prompts dropped)."""
+    out: list[list[str]] = []
     for block in re.findall(r"```sh\n(.*?)```", path.read_text(), flags=re.S):
         joined = re.sub(r"\\\n\s*", " ", block)
+        lines = []
         for line in joined.splitlines():
             line = line.split(" # ")[0].strip()
             if line and not line.startswith("#"):
-                out.append(line)
+                lines.append(line)
+        out.append(lines)
     return out
+
+
+def commands(path: Path) -> list[str]:
+    """Every command line of the file's ``sh`` blocks."""
+    return [line for block in blocks(path) for line in block]
 
 
 @cache
@@ -109,14 +116,19 @@ def test_guide_command__exists_with_its_options(line):
     assert used <= known, f"{line}: unknown option(s) {sorted(used - known)}"
 
 
-def runnable(path: Path) -> list[str]:
-    lines = []
-    for line in commands(path):
-        words = _words(line)
-        ours = words[:1] == ["livepool"] and len(words) > 1 and words[1] in RUNNABLE
-        if ours and not PLACEHOLDER.search(line):
-            lines.append(line)
-    return lines
+def runnable(path: Path) -> list[list[str]]:
+    """Per ``sh`` block, the commands this test may run (blocks with none left out)."""
+    out = []
+    for block in blocks(path):
+        lines = []
+        for line in block:
+            words = _words(line)
+            ours = words[:1] == ["livepool"] and len(words) > 1 and words[1] in RUNNABLE
+            if ours and not PLACEHOLDER.search(line):
+                lines.append(line)
+        if lines:
+            out.append(lines)
+    return out
 
 
 RUNNABLE_GUIDES = [pytest.param(p, id=p.name) for p in GUIDES if runnable(p)]
@@ -124,13 +136,9 @@ RUNNABLE_GUIDES = [pytest.param(p, id=p.name) for p in GUIDES if runnable(p)]
 
 @pytest.mark.parametrize("path", RUNNABLE_GUIDES)
 def test_guide__offline_commands__run_as_written(path, tmp_path):
+    """Each ``sh`` block runs in a fresh folder of its own: a block is what a reader types
+    in one go (the README's accountant and operator sections each configure a pool)."""
     bin_dir = Path(sys.executable).parent
-    env = {
-        **os.environ,
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
-        "LIVEPOOL_DATA_DIR": str(tmp_path / "data"),
-    }
-    env.pop("LIVEPOOL_DATABASE_URL", None)
     # What a guide's reader has before its commands: a configured pool, a receipts file.
     prelude = [
         "livepool config --fee-address 0x90F79bf6EB2c4f870365E785982E1f101E93b906 "
@@ -138,8 +146,20 @@ def test_guide__offline_commands__run_as_written(path, tmp_path):
         "livepool simulate --miners 5 --receipts 500 --seed 1 --start 1764000000 "
         "--out receipts.jsonl",
     ]
-    for line in [*prelude, *runnable(path)]:
-        result = subprocess.run(
-            ["bash", "-c", line], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
-        )
-        assert result.returncode == 0, f"{path.name}: `{line}`\n{result.stdout}\n{result.stderr}"
+    for number, block in enumerate(runnable(path)):
+        folder = tmp_path / f"block-{number}"
+        folder.mkdir()
+        env = {
+            **os.environ,
+            "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+            "LIVEPOOL_DATA_DIR": str(folder / "data"),
+        }
+        env.pop("LIVEPOOL_DATABASE_URL", None)
+        for line in [*prelude, *block]:
+            result = subprocess.run(
+                ["bash", "-c", line], cwd=folder, env=env, capture_output=True, text=True,
+                timeout=300,
+            )  # fmt: skip
+            assert result.returncode == 0, (
+                f"{path.name}: `{line}`\n{result.stdout}\n{result.stderr}"
+            )
