@@ -66,58 +66,51 @@ def publish(ledger: Ledger, folder: Path) -> list[Path]:
     return written
 
 
-def load_published(source: str | Path, wanted: Iterable[int] = ()) -> dict[int, bytes]:
-    """Published statements by epoch: every ``epoch-N.json`` in a folder, or the
-    ``wanted`` epochs (and the one before each, for continuity) from a service URL."""
-    text = str(source)
-    if text.startswith(("http://", "https://")):
-        out: dict[int, bytes] = {}
-        numbers = sorted({n for w in wanted for n in (w - 1, w) if n >= 0})
-        for number in numbers:
-            url = f"{text.rstrip('/')}/v1/epochs/{number}"
-            try:
-                with urllib.request.urlopen(url, timeout=30) as response:
-                    out[number] = response.read()
-            except urllib.error.HTTPError as exc:
-                if exc.code != 404:
-                    raise LivepoolError(f"GET {url}: HTTP {exc.code}") from None
-            except OSError as exc:
-                raise LivepoolError(f"GET {url}: {exc}") from None
-        return out
+def _fetch_each(base: str, numbers: Iterable[int], suffix: str) -> dict[int, bytes]:
+    """``GET {base}/v1/epochs/{n}{suffix}`` for each number; a 404 is left out."""
+    out: dict[int, bytes] = {}
+    for number in numbers:
+        url = f"{base.rstrip('/')}/v1/epochs/{number}{suffix}"
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                out[number] = response.read()
+        except urllib.error.HTTPError as exc:
+            if exc.code != 404:
+                raise LivepoolError(f"GET {url}: HTTP {exc.code}") from None
+        except OSError as exc:
+            raise LivepoolError(f"GET {url}: {exc}") from None
+    return out
+
+
+def _scan(source: str | Path, pattern: re.Pattern[str], what: str) -> dict[int, bytes]:
+    """Every file of ``source`` whose name matches ``pattern``, by its epoch number."""
     folder = Path(source)
     if not folder.is_dir():
-        raise LivepoolError(f"{folder}: not a folder of published statements")
+        raise LivepoolError(f"{folder}: not a folder of published {what}")
     found: dict[int, bytes] = {}
     for path in folder.iterdir():
-        match = _STATEMENT.match(path.name)
+        match = pattern.match(path.name)
         if match:
             found[int(match.group(1))] = path.read_bytes()
     return found
+
+
+def _is_url(source: str | Path) -> bool:
+    return str(source).startswith(("http://", "https://"))
+
+
+def load_published(source: str | Path, wanted: Iterable[int] = ()) -> dict[int, bytes]:
+    """Published statements by epoch: every ``epoch-N.json`` in a folder, or the
+    ``wanted`` epochs (and the one before each, for continuity) from a service URL."""
+    if _is_url(source):
+        numbers = sorted({n for w in wanted for n in (w - 1, w) if n >= 0})
+        return _fetch_each(str(source), numbers, "")
+    return _scan(source, _STATEMENT, "statements")
 
 
 def load_trees(source: str | Path, wanted: Iterable[int] = ()) -> dict[int, bytes]:
     """Published tree dumps by epoch: every ``epoch-N.tree.json`` in a folder, or the
     ``wanted`` epochs' ``/v1/epochs/N/tree`` from a service URL (missing ones left out)."""
-    text = str(source)
-    if text.startswith(("http://", "https://")):
-        out: dict[int, bytes] = {}
-        for number in sorted(set(wanted)):
-            url = f"{text.rstrip('/')}/v1/epochs/{number}/tree"
-            try:
-                with urllib.request.urlopen(url, timeout=30) as response:
-                    out[number] = response.read()
-            except urllib.error.HTTPError as exc:
-                if exc.code != 404:
-                    raise LivepoolError(f"GET {url}: HTTP {exc.code}") from None
-            except OSError as exc:
-                raise LivepoolError(f"GET {url}: {exc}") from None
-        return out
-    folder = Path(source)
-    if not folder.is_dir():
-        raise LivepoolError(f"{folder}: not a folder of published trees")
-    found: dict[int, bytes] = {}
-    for path in folder.iterdir():
-        match = _TREE.match(path.name)
-        if match:
-            found[int(match.group(1))] = path.read_bytes()
-    return found
+    if _is_url(source):
+        return _fetch_each(str(source), sorted(set(wanted)), "/tree")
+    return _scan(source, _TREE, "trees")
