@@ -177,6 +177,29 @@ def _explain_pending(ledger: Ledger, distributor: Distributor, recovered: list[s
     )
 
 
+def _record_found(
+    ledger: Ledger,
+    distributor: Distributor,
+    kind: str,
+    event_name: str,
+    action: dict[str, Any],
+    epoch: int,
+) -> str:
+    """Record a prepared ``kind`` action found on-chain as confirmed, with the tx hash and
+    block of its ``event_name`` event; return the line that says so."""
+    event = distributor.find_root_event(event_name, epoch, _since(action))
+    tx, block = (event.tx_hash, event.block) if event else (None, None)
+    ledger.set_chain_action(
+        kind,
+        action["key"],
+        "confirmed",
+        tx_hash=tx,
+        block=block,
+        note="found on-chain after a crash",
+    )
+    return f"{kind} epoch {epoch}: found on-chain in {tx} (block {block}), recorded"
+
+
 def reconcile(ledger: Ledger, distributor: Distributor) -> list[str]:
     """Settle every chain action a crash left *prepared*, for every epoch, before
     anything new: what is on-chain is recorded as confirmed with the tx hash and block
@@ -204,17 +227,7 @@ def reconcile(ledger: Ledger, distributor: Distributor) -> list[str]:
         else:
             found = active >= epoch
         if found:
-            event = d.find_root_event("RootProposed", epoch, _since(action))
-            tx, block = (event.tx_hash, event.block) if event else (None, None)
-            ledger.set_chain_action(
-                "propose",
-                action["key"],
-                "confirmed",
-                tx_hash=tx,
-                block=block,
-                note="found on-chain after a crash",
-            )
-            done.append(f"propose epoch {epoch}: found on-chain in {tx} (block {block}), recorded")
+            done.append(_record_found(ledger, d, "propose", "RootProposed", action, epoch))
         elif pending.exists and pending.epoch > epoch:
             ledger.set_chain_action(
                 "propose", action["key"], "abandoned", note=f"epoch {pending.epoch} pending"
@@ -226,17 +239,7 @@ def reconcile(ledger: Ledger, distributor: Distributor) -> list[str]:
         epoch = int(action["key"].split(":")[1])
         accepted = active >= epoch and not (pending.exists and pending.epoch == epoch)
         if accepted:
-            event = d.find_root_event("RootAccepted", epoch, _since(action))
-            tx, block = (event.tx_hash, event.block) if event else (None, None)
-            ledger.set_chain_action(
-                "accept",
-                action["key"],
-                "confirmed",
-                tx_hash=tx,
-                block=block,
-                note="found on-chain after a crash",
-            )
-            done.append(f"accept epoch {epoch}: found on-chain in {tx} (block {block}), recorded")
+            done.append(_record_found(ledger, d, "accept", "RootAccepted", action, epoch))
         else:
             done.append(f"accept epoch {epoch}: not on-chain, accepting sends it again")
     if pushes and d.root != ZERO32:

@@ -22,6 +22,9 @@ from urllib.parse import parse_qs, urlparse
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
+# The typed-data layout is the service's own (docs/api.md), so the two cannot drift.
+from livepool.api.routes.miners import SETTINGS_TYPES
+
 from .helpers import DEV_ACCOUNTS, Anvil, free_port
 
 MINER = DEV_ACCOUNTS[1]
@@ -32,23 +35,6 @@ EPOCH_SECONDS = 86_400
 EPOCHS = 100
 PAYMENTS = 1_000
 CLAIMABLE = 123_456_789_012_345_678  # 0.123456789012345678 ETH: every digit must survive
-
-SETTINGS_TYPES = {
-    "EIP712Domain": [
-        {"name": "name", "type": "string"},
-        {"name": "version", "type": "string"},
-        {"name": "chainId", "type": "uint256"},
-        {"name": "verifyingContract", "type": "address"},
-    ],
-    "PayoutSettings": [
-        {"name": "account", "type": "address"},
-        {"name": "mode", "type": "string"},
-        {"name": "threshold", "type": "uint256"},
-        {"name": "gasCapBps", "type": "uint256"},
-        {"name": "nonce", "type": "uint256"},
-        {"name": "deadline", "type": "uint256"},
-    ],
-}
 
 
 def settings_signer(body: dict[str, Any], account: str, chain_id: int, contract: str) -> str:
