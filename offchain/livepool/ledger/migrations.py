@@ -20,9 +20,14 @@ from sqlalchemy import Connection, inspect, select, text
 from livepool.errors import LedgerError
 from livepool.ledger.schema import (
     api_tokens,
+    archives,
     chain_actions,
     metadata,
+    miner_value,
     payout_settings,
+    receipts,
+    rig_hours,
+    rigs,
     schema_version,
     settings_nonces,
     settings_signatures,
@@ -34,20 +39,45 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "applied_version", "migrate"]
 _V2_TABLES: Final = ("chain_actions", "payout_settings")
 #: Tables that migration 3 added: the service's tokens and signed payout settings.
 _V3_TABLES: Final = ("api_tokens", "settings_nonces", "settings_signatures")
+#: Tables that migration 4 added: counters kept at ingest, and the archive register.
+_V4_TABLES: Final = ("rig_hours", "rigs", "miner_value", "archives")
 
 #: The schema version this code writes.
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 
 #: ``version -> migration``: brings a database at ``version - 1`` to ``version``.
 MIGRATIONS: Final[dict[int, Callable[[Connection], None]]] = {
-    1: lambda conn: metadata.create_all(
-        conn, tables=[t for t in metadata.sorted_tables if t.name not in (*_V2_TABLES, *_V3_TABLES)]
-    ),
+    1: lambda conn: _create_v1(conn),
     2: lambda conn: metadata.create_all(conn, tables=[chain_actions, payout_settings]),
     3: lambda conn: metadata.create_all(
         conn, tables=[api_tokens, settings_nonces, settings_signatures]
     ),
+    4: lambda conn: _migrate_v4(conn),
 }
+
+#: The receipts index of schema versions 1–3, replaced by ``ix_receipts_epoch`` in 4.
+_OLD_RECEIPTS_INDEX: Final = "ix_receipts_epoch_miner_node"
+
+
+def _create_v1(conn: Connection) -> None:
+    later = (*_V2_TABLES, *_V3_TABLES, *_V4_TABLES)
+    metadata.create_all(conn, tables=[t for t in metadata.sorted_tables if t.name not in later])
+    # Version 1 indexed receipts by (credited_epoch, transcoder, node); 4 replaces that.
+    conn.exec_driver_sql("DROP INDEX IF EXISTS ix_receipts_epoch")
+    conn.exec_driver_sql(
+        f"CREATE INDEX {_OLD_RECEIPTS_INDEX} ON receipts (credited_epoch, transcoder, node)"
+    )
+
+
+def _migrate_v4(conn: Connection) -> None:
+    """Schema 4 (issue 10): one receipts index on the epoch alone; the counters the service
+    reads, filled from the receipts already stored; the archive register."""
+    from livepool.ledger import counters
+
+    conn.exec_driver_sql(f"DROP INDEX IF EXISTS {_OLD_RECEIPTS_INDEX}")
+    next(i for i in receipts.indexes if i.name == "ix_receipts_epoch").create(conn)
+    metadata.create_all(conn, tables=[rig_hours, rigs, miner_value, archives])
+    counters.backfill(conn)
 
 
 def applied_version(conn: Connection) -> int | None:

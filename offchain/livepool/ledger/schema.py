@@ -46,7 +46,13 @@ __all__ = [
     "nodes",
     "payout_settings",
     "push_batches",
+    "RATIO_BUCKETS",
+    "MS_BUCKETS",
+    "archives",
+    "miner_value",
     "receipts",
+    "rig_hours",
+    "rigs",
     "schema_version",
     "settings_nonces",
     "settings_signatures",
@@ -131,10 +137,12 @@ receipts = Table(
     Column("flagged", Text),
     Column("digest", LargeBinary(32), nullable=False),
     Column("received_at", BigInteger, nullable=False),
-    # One secondary index serves the close (per epoch), a miner's work in an epoch and
-    # its rigs' (per node) in that epoch; per-miner history across epochs is in
-    # ``balances``. Each further index on this table costs ~30 % of ingest speed.
-    Index("ix_receipts_epoch_miner_node", "credited_epoch", "transcoder", "node"),
+    # One secondary index, on the epoch alone (schema 4): the close reads an epoch's rows
+    # in one sequential pass through it, retention deletes by it. Per-miner and per-rig
+    # questions are answered by the counters below (``rig_hours``, ``rigs``,
+    # ``miner_value``), kept at ingest, so nothing else needs an index here: each index
+    # on this table costs ~30 % of ingest speed (issue 10's profile).
+    Index("ix_receipts_epoch", "credited_epoch"),
 )
 
 #: Failed verifications, one per receipt (the idempotency key is ``receipt_id``).
@@ -310,4 +318,75 @@ settings_signatures = Table(
     Column("signature", Text, nullable=False),
     Column("received_at", BigInteger, nullable=False),
     Index("ix_settings_signatures_time", "received_at"),
+)
+
+
+# --- counters kept at ingest, and retention (schema version 4) -------------------------
+
+#: Bucket columns of the two latency histograms of :mod:`livepool.quality`
+#: (``len(edges) + 1`` buckets each, the last one open-ended).
+RATIO_BUCKETS: Final = tuple(f"ratio_{i:02d}" for i in range(17))
+MS_BUCKETS: Final = tuple(f"ms_{i:02d}" for i in range(12))
+
+#: Per rig and hour: what the service shows and rig selection ranks, kept at ingest so
+#: no view scans receipts. ``node`` is the transcoder's address when a receipt names
+#: none; ``hour`` = ``finished_at`` rounded down to the hour. ``failed``: status
+#: ``failed`` or flagged implausible at ingest; ``pixels``/``ok_*``: the other segments.
+rig_hours = Table(
+    "rig_hours",
+    metadata,
+    Column("transcoder", String(42), primary_key=True),
+    Column("node", String(128), primary_key=True),
+    Column("hour", BigInteger, primary_key=True, autoincrement=False),
+    Column("segments", BigInteger, nullable=False),
+    Column("failed", BigInteger, nullable=False),
+    Column("flagged", BigInteger, nullable=False),
+    Column("pixels", BigInteger, nullable=False),
+    Column("duration_ms", BigInteger, nullable=False),
+    Column("latency_ms", BigInteger, nullable=False),
+    Column("ok_duration_ms", BigInteger, nullable=False),
+    Column("ok_latency_ms", BigInteger, nullable=False),
+    *(Column(name, BigInteger, nullable=False) for name in RATIO_BUCKETS + MS_BUCKETS),
+    Index("ix_rig_hours_hour", "hour"),
+)
+
+#: One row per rig ever seen: first and last ``finished_at``, first ``received_at``, the
+#: last region named, segments in all.
+rigs = Table(
+    "rigs",
+    metadata,
+    Column("transcoder", String(42), primary_key=True),
+    Column("node", String(128), primary_key=True),
+    Column("first_seen", BigInteger, nullable=False),
+    Column("last_seen", BigInteger, nullable=False),
+    Column("first_received", BigInteger, nullable=False),
+    Column("segments", BigInteger, nullable=False),
+    Column("region", String(64)),
+)
+
+#: Per (credited epoch, miner, ``pixels_per_unit``): Σ pixels × price of the ok,
+#: plausible receipts (exact integers; value is linear in pixels), so a miner's
+#: unsettled earnings are read without scanning the open epoch's receipts.
+miner_value = Table(
+    "miner_value",
+    metadata,
+    Column("credited_epoch", BigInteger, primary_key=True, autoincrement=False),
+    Column("transcoder", String(42), primary_key=True),
+    Column("pixels_per_unit", UInt256, primary_key=True),
+    Column("encoded_value", UInt256, nullable=False),
+    Column("decoded_value", UInt256, nullable=False),
+    Column("segments", BigInteger, nullable=False),
+)
+
+#: Retention: epochs whose receipts moved from ``receipts`` to a compressed JSONL file.
+archives = Table(
+    "archives",
+    metadata,
+    Column("epoch", BigInteger, primary_key=True, autoincrement=False),
+    Column("path", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("receipts", BigInteger, nullable=False),
+    Column("verdicts", BigInteger, nullable=False),
+    Column("receipts_digest", String(66), nullable=False),
+    Column("archived_at", BigInteger, nullable=False),
 )
