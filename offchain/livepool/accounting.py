@@ -52,7 +52,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from livepool.errors import ValidationError
 from livepool.hashing import checksum_address
@@ -317,6 +317,32 @@ class EpochTally:
         self._add(self._charged, *args, segments)
         if clawback:
             self._add(self._clawed, *args, segments)
+
+    def add_sums(
+        self,
+        kind: Literal["credit", "charge", "clawback"],
+        transcoder: str,
+        ppu: int,
+        sums: Sequence[int],
+    ) -> None:
+        """Add pre-multiplied sums ``[Σ enc·price, Σ dec·price, Σ enc, Σ dec, segments]`` of
+        segments with one ``pixels_per_unit`` (what a streaming close aggregates: value is
+        linear in pixels × price, so these sums give exactly what per-receipt calls give).
+        ``charge`` penalises; ``clawback`` penalises and takes the pay back."""
+        if len(sums) != 5 or min(sums) < 0 or ppu <= 0:
+            raise ValidationError(f"tally: bad sums or pixels_per_unit ≤ 0 for {transcoder}")
+        tables = {
+            "credit": (self._credited,),
+            "charge": (self._charged,),
+            "clawback": (self._charged, self._clawed),
+        }[kind]
+        for table in tables:
+            acc = table.get((transcoder, ppu))
+            if acc is None:
+                table[(transcoder, ppu)] = list(sums)
+            else:
+                for i in range(5):
+                    acc[i] += sums[i]
 
     def fail(self, transcoder: str, segments: int = 1) -> None:
         """Count ``status = failed`` segments: they earn nothing and cost nothing."""

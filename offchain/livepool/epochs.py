@@ -11,8 +11,9 @@ closed in order: the first close may be any epoch with nothing credited before i
 later close is the one after the last closed. Closing epoch ``n``:
 
 1. takes the epoch lock (the ``meta`` row ``last_closed``, ``FOR UPDATE``);
-2. tallies the receipts credited to ``n`` (aggregated in SQL by miner, price,
-   ``pixels_per_unit``, status and flag — value is linear in pixels, so this is exact);
+2. tallies the receipts credited to ``n`` in one streaming pass that also digests them
+   (exact sums of pixels × price per miner, ``pixels_per_unit``, status and flag — value
+   is linear in pixels × price, so this is exact; memory grows with miners, not receipts);
 3. charges the verdicts charged in ``n``: on a receipt credited to ``n`` the segment is
    not credited but penalised; on one credited to an earlier (closed) epoch it is
    penalised and clawed back;
@@ -55,6 +56,8 @@ from livepool.errors import EpochError, LivepoolError, ValidationError
 from livepool.ledger import Ledger, queries
 from livepool.merkle import MerkleTree
 from livepool.statement import (
+    DigestSet,
+    DigestSorter,
     Statement,
     build_statement,
     canonical_bytes,
@@ -164,9 +167,45 @@ def _stored(row: Any, already: bool) -> ClosedEpoch:
     )
 
 
-def _tally(conn: Connection, number: int) -> EpochTally:
-    """Tally the receipts credited to ``number`` and the verdicts charged in it."""
-    groups = queries.tally_groups(conn, number)
+#: ``(miner, pixels_per_unit, status, flagged)`` -> ``[Σ enc·price, Σ dec·price, Σ enc,
+#: Σ dec, segments]``: like segments of one epoch, summed exactly.
+_Groups = dict[tuple[str, int, str, bool], list[int]]
+
+
+def _scan(conn: Connection, number: int) -> tuple[_Groups, DigestSet]:
+    """One pass over the receipts credited to ``number``: exact sums per miner and
+    ``pixels_per_unit`` (value = pixels × price / ppu is linear, so Σ pixels × price per
+    ppu is exact, whatever the prices) and the receipts' set digest. Memory grows with
+    miners, not receipts (:class:`DigestSorter` spills to disk)."""
+    raw: dict[tuple[Any, ...], list[int]] = {}
+    sorter = DigestSorter()
+    get = raw.get
+    for batch in queries.scan_epoch(conn, number):
+        for t, price, ppu, status, flag, enc, dec, _ in batch:
+            key = (t, ppu, status, flag)
+            acc = get(key)
+            p = int(price)
+            if acc is None:
+                raw[key] = [enc * p, dec * p, enc, dec, 1]
+            else:
+                acc[0] += enc * p
+                acc[1] += dec * p
+                acc[2] += enc
+                acc[3] += dec
+                acc[4] += 1
+        sorter.add_many([bytes(row[7]) for row in batch])
+    groups: _Groups = {}
+    for (t, ppu, status, flag), acc in raw.items():  # the driver's spelling -> one key
+        key = (t, int(ppu), status, bool(flag))
+        old = groups.get(key)
+        groups[key] = acc if old is None else [a + b for a, b in zip(old, acc, strict=True)]
+    return groups, sorter.result()
+
+
+def _tally(conn: Connection, number: int) -> tuple[EpochTally, DigestSet]:
+    """Tally the receipts credited to ``number`` and the verdicts charged in it; the
+    receipts' set digest comes from the same pass."""
+    groups, digests = _scan(conn, number)
     tally = EpochTally()
     for t, price, ppu, status, flag, enc, dec, credited_in in queries.charged_receipts(
         conn, number
@@ -174,23 +213,20 @@ def _tally(conn: Connection, number: int) -> EpochTally:
         if status != "ok" or flag:
             continue  # never paid (failed), or already charged (implausible): nothing more
         if credited_in == number:
-            acc = groups[(t, price, ppu, status, False)]  # move it from credit to charge
-            acc[0] -= enc
-            acc[1] -= dec
-            acc[2] -= 1
+            acc = groups[(t, ppu, status, False)]  # move it from credit to charge
+            for i, moved in enumerate((enc * price, dec * price, enc, dec, 1)):
+                acc[i] -= moved
             tally.charge(t, enc, dec, price, ppu)
         else:  # its receipt was paid in a closed epoch: penalise and take the pay back
             tally.charge(t, enc, dec, price, ppu, clawback=True)
-    for (t, price, ppu, status, flag), (enc, dec, n) in groups.items():
-        if n == 0:
+    for (t, ppu, status, flag), acc in groups.items():
+        if acc[4] == 0:
             continue
         if status != "ok":
-            tally.fail(t, n)
-        elif flag:
-            tally.charge(t, enc, dec, price, ppu, segments=n)
+            tally.fail(t, acc[4])
         else:
-            tally.credit(t, enc, dec, price, ppu, segments=n)
-    return tally
+            tally.add_sums("charge" if flag else "credit", t, ppu, acc)
+    return tally, digests
 
 
 def _overhead(conn: Connection, number: int) -> dict[str, int]:
@@ -219,9 +255,10 @@ def _settle(
 ) -> tuple[Statement, EpochResult]:
     """Steps 2–6 of the close: tally, overhead, carry, settle, statement."""
     previous, pool_cumulative = queries.previous_balances(conn, last)
+    tally, receipt_digests = _tally(conn, number)
     result = settle_epoch(
         settings,
-        _tally(conn, number),
+        tally,
         overhead=_overhead(conn, number),
         previous=previous,
         pool_cumulative=pool_cumulative,
@@ -229,7 +266,7 @@ def _settle(
     statement = build_statement(
         number,
         result,
-        receipts=digest_set(queries.receipt_digests(conn, number)),
+        receipts=receipt_digests,
         verdicts=digest_set(queries.verdict_digests(conn, number)),
     )
     return statement, result

@@ -549,6 +549,18 @@ def ingest_receipts(
         if progress is not None:
             progress(chunk[-1][0] + 1)
 
+    with ledger.bulk():  # SQLite: one WAL checkpoint at the end, not one per 1,000 pages
+        _run(writer, chunks, sqlite, parallel, done)
+    return report
+
+
+def _run(
+    writer: _Writer,
+    chunks: Iterator[list[tuple[int, Any]]],
+    sqlite: bool,
+    parallel: str,
+    done: Callable[[list[tuple[int, Any]]], None],
+) -> None:
     if parallel == "off":
         for chunk in chunks:
             writer.write(_prepare(chunk, sqlite))
@@ -567,7 +579,6 @@ def ingest_receipts(
                 done(pending[1])
     else:
         _ingest_processes(writer, chunks, sqlite, done)
-    return report
 
 
 def _ingest_processes(

@@ -27,6 +27,8 @@ every verdict charged in the epoch (on time or late).
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from fractions import Fraction
@@ -44,6 +46,7 @@ from livepool.merkle import MerkleTree
 __all__ = [
     "STATEMENT_VERSION",
     "DigestSet",
+    "DigestSorter",
     "MinerEntry",
     "PoolEntry",
     "Statement",
@@ -251,6 +254,88 @@ def digest_set(digests: Iterable[bytes], *, presorted: bool = False) -> DigestSe
         last = item
         count += 1
     return DigestSet(count=count, digest="0x" + hasher.hexdigest())
+
+
+class DigestSorter:
+    """:func:`digest_set` for any number of digests in bounded memory (a streaming close).
+
+    Digests are bucketed by their first byte as they come; when the buffers pass
+    ``memory`` bytes they are appended to one temporary file per bucket. :meth:`result`
+    then sorts one bucket at a time (1/256 of the digests) and hashes the buckets in
+    order, which is the order of the whole set. Memory: ``memory`` + one bucket. Same
+    answer and same refusals (duplicate, wrong length) as :func:`digest_set`.
+    """
+
+    def __init__(self, memory: int = 64 << 20, directory: str | None = None) -> None:
+        self._buffers = [bytearray() for _ in range(256)]
+        self._buffered = 0
+        self._memory = memory
+        self._directory = directory
+        self._spill: tempfile.TemporaryDirectory[str] | None = None
+        self.count = 0
+
+    def add(self, digest: bytes) -> None:
+        """Add one 32-byte digest."""
+        if len(digest) != 32:
+            raise ValidationError(f"digest: not 32 bytes: {digest!r:.80}")
+        self._buffers[digest[0]] += digest
+        self.count += 1
+        self._buffered += 32
+        if self._buffered >= self._memory:
+            self._flush()
+
+    def add_many(self, digests: Iterable[bytes]) -> None:
+        """Add 32-byte digests (the loop of :meth:`add`, without the per-call overhead)."""
+        buffers = self._buffers
+        n = 0
+        for digest in digests:
+            if len(digest) != 32:
+                raise ValidationError(f"digest: not 32 bytes: {digest!r:.80}")
+            buffers[digest[0]] += digest
+            n += 1
+        self.count += n
+        self._buffered += 32 * n
+        if self._buffered >= self._memory:
+            self._flush()
+
+    def _path(self, bucket: int) -> str:
+        assert self._spill is not None
+        return os.path.join(self._spill.name, f"{bucket:02x}")
+
+    def _flush(self) -> None:
+        if self._spill is None:
+            self._spill = tempfile.TemporaryDirectory(
+                prefix="livepool-digests-", dir=self._directory
+            )
+        for bucket, buffer in enumerate(self._buffers):
+            if buffer:
+                with open(self._path(bucket), "ab") as f:
+                    f.write(buffer)
+                buffer.clear()
+        self._buffered = 0
+
+    def result(self) -> DigestSet:
+        """The set's count and digest; refuses a duplicate. Frees the spill files."""
+        hasher = keccak_hasher()
+        try:
+            for bucket, buffer in enumerate(self._buffers):
+                data = bytes(buffer)
+                if self._spill is not None and os.path.exists(self._path(bucket)):
+                    with open(self._path(bucket), "rb") as f:
+                        data = f.read() + data
+                if not data:
+                    continue
+                items = sorted(data[i : i + 32] for i in range(0, len(data), 32))
+                for a, b in pairwise(items):
+                    if a == b:
+                        raise ValidationError(f"digest: duplicate: 0x{a.hex()}")
+                hasher.update(b"".join(items))
+                buffer.clear()
+        finally:
+            if self._spill is not None:
+                self._spill.cleanup()
+                self._spill = None
+        return DigestSet(count=self.count, digest="0x" + hasher.hexdigest())
 
 
 def _canonical(model: type[BaseModel], source: Any) -> dict[str, Any]:

@@ -41,7 +41,6 @@ from livepool.ledger.schema import (
 
 __all__ = [
     "RECEIPT_COLUMNS",
-    "TallyKey",
     "charge_pushes",
     "charged_receipts",
     "count",
@@ -66,11 +65,11 @@ __all__ = [
     "record_commission",
     "record_push",
     "save_closed_epoch",
+    "scan_epoch",
     "set_chain_action",
     "set_meta",
     "set_payout",
     "store_receipts",
-    "tally_groups",
     "update_node",
     "verdict_digests",
     "verdict_targets",
@@ -163,9 +162,6 @@ def receipt_paying(conn: Connection, address: str) -> str | None:
 
 # --- closing an epoch ------------------------------------------------------------------------
 
-#: ``(miner, price_per_unit, pixels_per_unit, status, flagged)``: a group of like segments.
-TallyKey = tuple[str, int, int, str, bool]
-
 _FLAGGED: Final = receipts.c.flagged.isnot(None)
 #: One receipt's facts, as the per-row queries of the close read them.
 _SEGMENT: Final = (
@@ -199,33 +195,37 @@ def epoch_rows(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
-def tally_groups(conn: Connection, number: int) -> dict[TallyKey, list[int]]:
-    """The receipts credited to ``number``, summed per :data:`TallyKey`:
-    ``[Σ pixels_encoded, Σ pixels_decoded, segments]`` (value is linear in pixels)."""
-    r = receipts
-    query = (
-        select(*_SEGMENT[:5], func.sum(r.c.pixels_encoded), func.sum(r.c.pixels_decoded))
-        .add_columns(func.count())
-        .where(r.c.credited_epoch == number)
-        .group_by(*_SEGMENT[:4], _FLAGGED)
-    )
-    groups: dict[TallyKey, list[int]] = {}
+#: How many rows :func:`scan_epoch` hands over at a time.
+SCAN_BATCH: Final = 20_000
+_SCAN_COLUMNS: Final = (
+    "transcoder, price_per_unit, pixels_per_unit, status, flagged IS NOT NULL, "
+    "pixels_encoded, pixels_decoded, digest"
+)
+
+
+def scan_epoch(conn: Connection, number: int) -> Iterator[list[tuple[Any, ...]]]:
+    """The receipts credited to ``number``, in batches of :data:`SCAN_BATCH` rows
+    ``(transcoder, price_per_unit, pixels_per_unit, status, flagged, pixels_encoded,
+    pixels_decoded, digest)``: the close's one pass over the epoch.
+
+    It walks the epoch index in storage order, through the driver's own cursor (a
+    server-side one on PostgreSQL), so memory holds one batch. Amounts come as the driver
+    gives them (decimal text on SQLite, ``Decimal`` on PostgreSQL): ``int()`` them;
+    ``flagged`` is a truth value.
+    """
+    dbapi: Any = conn.connection.driver_connection
+    if conn.dialect.name == "sqlite":
+        cur = dbapi.cursor()
+        cur.execute(f"SELECT {_SCAN_COLUMNS} FROM receipts WHERE credited_epoch = ?", (number,))
+    else:
+        cur = dbapi.cursor(name="livepool_scan_epoch")
+        cur.itersize = SCAN_BATCH
+        cur.execute(f"SELECT {_SCAN_COLUMNS} FROM receipts WHERE credited_epoch = %s", (number,))
     try:
-        with conn.begin_nested():
-            for t, price, ppu, status, flag, enc, dec, n in conn.execute(query):
-                groups[(t, int(price), int(ppu), status, bool(flag))] = [int(enc), int(dec), int(n)]
-        return groups
-    except Exception as exc:  # SQLite's 64-bit SUM overflowed: sum in Python instead
-        if conn.dialect.name != "sqlite" or "overflow" not in str(exc).lower():
-            raise
-    groups.clear()
-    rows = conn.execute(select(*_SEGMENT).where(r.c.credited_epoch == number))
-    for t, price, ppu, status, flag, enc, dec in rows:
-        acc = groups.setdefault((t, int(price), int(ppu), status, bool(flag)), [0, 0, 0])
-        acc[0] += enc
-        acc[1] += dec
-        acc[2] += 1
-    return groups
+        while batch := cur.fetchmany(SCAN_BATCH):
+            yield batch
+    finally:
+        cur.close()
 
 
 def charged_receipts(conn: Connection, number: int) -> Iterator[tuple[Any, ...]]:
