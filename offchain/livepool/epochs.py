@@ -11,9 +11,9 @@ closed in order: the first close may be any epoch with nothing credited before i
 later close is the one after the last closed. Closing epoch ``n``:
 
 1. takes the epoch lock (the ``meta`` row ``last_closed``, ``FOR UPDATE``);
-2. tallies the receipts credited to ``n`` in one streaming pass that also digests them
-   (exact sums of pixels × price per miner, ``pixels_per_unit``, status and flag — value
-   is linear in pixels × price, so this is exact; memory grows with miners, not receipts);
+2. tallies the receipts credited to ``n`` (exact sums of pixels × price per miner,
+   ``pixels_per_unit``, status and flag: value is linear in pixels × price, so this is
+   exact) and digests them, streaming: memory grows with miners, not receipts;
 3. charges the verdicts charged in ``n``: on a receipt credited to ``n`` the segment is
    not credited but penalised; on one credited to an earlier (closed) epoch it is
    penalised and clawed back;
@@ -167,45 +167,18 @@ def _stored(row: Any, already: bool) -> ClosedEpoch:
     )
 
 
-#: ``(miner, pixels_per_unit, status, flagged)`` -> ``[Σ enc·price, Σ dec·price, Σ enc,
-#: Σ dec, segments]``: like segments of one epoch, summed exactly.
-_Groups = dict[tuple[str, int, str, bool], list[int]]
-
-
-def _scan(conn: Connection, number: int) -> tuple[_Groups, DigestSet]:
-    """One pass over the receipts credited to ``number``: exact sums per miner and
-    ``pixels_per_unit`` (value = pixels × price / ppu is linear, so Σ pixels × price per
-    ppu is exact, whatever the prices) and the receipts' set digest. Memory grows with
-    miners, not receipts (:class:`DigestSorter` spills to disk)."""
-    raw: dict[tuple[Any, ...], list[int]] = {}
+def _digests(conn: Connection, number: int) -> DigestSet:
+    """The set digest of the receipts credited to ``number``, in bounded memory."""
     sorter = DigestSorter()
-    get = raw.get
-    for batch in queries.scan_epoch(conn, number):
-        for t, price, ppu, status, flag, enc, dec, _ in batch:
-            key = (t, ppu, status, flag)
-            acc = get(key)
-            p = int(price)
-            if acc is None:
-                raw[key] = [enc * p, dec * p, enc, dec, 1]
-            else:
-                acc[0] += enc * p
-                acc[1] += dec * p
-                acc[2] += enc
-                acc[3] += dec
-                acc[4] += 1
-        sorter.add_many([bytes(row[7]) for row in batch])
-    groups: _Groups = {}
-    for (t, ppu, status, flag), acc in raw.items():  # the driver's spelling -> one key
-        key = (t, int(ppu), status, bool(flag))
-        old = groups.get(key)
-        groups[key] = acc if old is None else [a + b for a, b in zip(old, acc, strict=True)]
-    return groups, sorter.result()
+    for batch in queries.epoch_digests(conn, number):
+        sorter.add_many(batch)
+    return sorter.result()
 
 
 def _tally(conn: Connection, number: int) -> tuple[EpochTally, DigestSet]:
-    """Tally the receipts credited to ``number`` and the verdicts charged in it; the
-    receipts' set digest comes from the same pass."""
-    groups, digests = _scan(conn, number)
+    """Tally the receipts credited to ``number`` and the verdicts charged in it; and the
+    receipts' set digest. Two streaming passes over the epoch (sums, then digests)."""
+    groups = queries.epoch_sums(conn, number)
     tally = EpochTally()
     for t, price, ppu, status, flag, enc, dec, credited_in in queries.charged_receipts(
         conn, number
@@ -226,7 +199,7 @@ def _tally(conn: Connection, number: int) -> tuple[EpochTally, DigestSet]:
             tally.fail(t, acc[4])
         else:
             tally.add_sums("charge" if flag else "credit", t, ppu, acc)
-    return tally, digests
+    return tally, _digests(conn, number)
 
 
 def _overhead(conn: Connection, number: int) -> dict[str, int]:

@@ -41,12 +41,15 @@ from livepool.ledger.schema import (
 
 __all__ = [
     "RECEIPT_COLUMNS",
+    "EpochSums",
     "charge_pushes",
     "charged_receipts",
     "count",
     "ensure_open_epochs",
+    "epoch_digests",
     "epoch_row",
     "epoch_rows",
+    "epoch_sums",
     "first_open_epoch",
     "get_chain_action",
     "get_meta",
@@ -65,7 +68,6 @@ __all__ = [
     "record_commission",
     "record_push",
     "save_closed_epoch",
-    "scan_epoch",
     "set_chain_action",
     "set_meta",
     "set_payout",
@@ -195,35 +197,91 @@ def epoch_rows(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
-#: How many rows :func:`scan_epoch` hands over at a time.
+#: ``(miner, pixels_per_unit, status, flagged)`` -> ``[Σ enc·price, Σ dec·price, Σ enc,
+#: Σ dec, segments]``: like segments of one epoch, summed exactly.
+EpochSums = dict[tuple[str, int, str, bool], list[int]]
+
+#: Rows per fetch of the close's passes over an epoch (memory holds one batch).
 SCAN_BATCH: Final = 20_000
-_SCAN_COLUMNS: Final = (
-    "transcoder, price_per_unit, pixels_per_unit, status, flagged IS NOT NULL, "
-    "pixels_encoded, pixels_decoded, digest"
+#: ``status`` and ``flagged`` folded into one small integer by the database (cheap to
+#: hash): bit 0 = ok, bit 1 = flagged.
+_KIND_SQL: Final = (
+    "(CASE WHEN status = 'ok' THEN 1 ELSE 0 END + CASE WHEN flagged IS NULL THEN 0 ELSE 2 END)"
 )
+_KINDS: Final = {0: ("failed", False), 1: ("ok", False), 2: ("failed", True), 3: ("ok", True)}
 
 
-def scan_epoch(conn: Connection, number: int) -> Iterator[list[tuple[Any, ...]]]:
-    """The receipts credited to ``number``, in batches of :data:`SCAN_BATCH` rows
-    ``(transcoder, price_per_unit, pixels_per_unit, status, flagged, pixels_encoded,
-    pixels_decoded, digest)``: the close's one pass over the epoch.
+def epoch_sums(conn: Connection, number: int) -> EpochSums:
+    """The receipts credited to ``number``, summed exactly per miner, ``pixels_per_unit``,
+    status and flag: value = pixels × price / ppu is linear, so Σ pixels × price per ppu
+    gives exactly what per-receipt sums give, whatever the prices. Memory grows with the
+    groups (miners), not the receipts.
 
-    It walks the epoch index in storage order, through the driver's own cursor (a
-    server-side one on PostgreSQL), so memory holds one batch. Amounts come as the driver
-    gives them (decimal text on SQLite, ``Decimal`` on PostgreSQL): ``int()`` them;
-    ``flagged`` is a truth value.
+    PostgreSQL sums in ``NUMERIC`` (exact) with a hash aggregate. SQLite's integers stop
+    at 2**63 (and overflow silently into floats in a product), so there it is one pass
+    of the epoch index with the sums in Python.
     """
+    if conn.dialect.name == "postgresql":
+        query = (
+            f"SELECT transcoder, pixels_per_unit, {_KIND_SQL}, "
+            "sum(pixels_encoded * price_per_unit), sum(pixels_decoded * price_per_unit), "
+            "sum(pixels_encoded), sum(pixels_decoded), count(*) "
+            "FROM receipts WHERE credited_epoch = %s GROUP BY 1, 2, 3"
+        )
+        with conn.connection.driver_connection.cursor() as cur:
+            cur.execute(query, (number,))
+            return {
+                (t, int(ppu), *_KINDS[kind]): [int(x) for x in sums]
+                for t, ppu, kind, *sums in cur
+            }
+    cur = conn.connection.driver_connection.cursor()
+    cur.execute(
+        f"SELECT transcoder, pixels_per_unit, {_KIND_SQL}, price_per_unit, pixels_encoded, "
+        "pixels_decoded FROM receipts WHERE credited_epoch = ?",
+        (number,),
+    )
+    by_miner: dict[str, dict[tuple[str, int], list[int]]] = {}
+    try:
+        while batch := cur.fetchmany(SCAN_BATCH):
+            for t, ppu, kind, price, enc, dec in batch:
+                groups = by_miner.get(t)
+                if groups is None:
+                    groups = by_miner[t] = {}
+                acc = groups.get((ppu, kind))
+                p = int(price)
+                if acc is None:
+                    groups[(ppu, kind)] = [enc * p, dec * p, enc, dec, 1]
+                else:
+                    acc[0] += enc * p
+                    acc[1] += dec * p
+                    acc[2] += enc
+                    acc[3] += dec
+                    acc[4] += 1
+    finally:
+        cur.close()
+    sums: EpochSums = {}
+    for t, groups in by_miner.items():
+        for (ppu, kind), acc in groups.items():
+            key = (t, int(ppu), *_KINDS[kind])
+            old = sums.get(key)  # one ppu spelt two ways: never stored so, but exact anyway
+            sums[key] = acc if old is None else [a + b for a, b in zip(old, acc, strict=True)]
+    return sums
+
+
+def epoch_digests(conn: Connection, number: int) -> Iterator[list[bytes]]:
+    """The digests of the receipts credited to ``number``, in batches of
+    :data:`SCAN_BATCH`, in storage order (a server-side cursor on PostgreSQL)."""
     dbapi: Any = conn.connection.driver_connection
     if conn.dialect.name == "sqlite":
         cur = dbapi.cursor()
-        cur.execute(f"SELECT {_SCAN_COLUMNS} FROM receipts WHERE credited_epoch = ?", (number,))
+        cur.execute("SELECT digest FROM receipts WHERE credited_epoch = ?", (number,))
     else:
-        cur = dbapi.cursor(name="livepool_scan_epoch")
+        cur = dbapi.cursor(name="livepool_epoch_digests")
         cur.itersize = SCAN_BATCH
-        cur.execute(f"SELECT {_SCAN_COLUMNS} FROM receipts WHERE credited_epoch = %s", (number,))
+        cur.execute("SELECT digest FROM receipts WHERE credited_epoch = %s", (number,))
     try:
         while batch := cur.fetchmany(SCAN_BATCH):
-            yield batch
+            yield [bytes(d) for (d,) in batch]
     finally:
         cur.close()
 
