@@ -231,8 +231,7 @@ def epoch_sums(conn: Connection, number: int) -> EpochSums:
         with conn.connection.driver_connection.cursor() as cur:
             cur.execute(query, (number,))
             return {
-                (t, int(ppu), *_KINDS[kind]): [int(x) for x in sums]
-                for t, ppu, kind, *sums in cur
+                (t, int(ppu), *_KINDS[kind]): [int(x) for x in sums] for t, ppu, kind, *sums in cur
             }
     cur = conn.connection.driver_connection.cursor()
     cur.execute(
