@@ -221,6 +221,7 @@ def epoch_sums(conn: Connection, number: int) -> EpochSums:
     at 2**63 (and overflow silently into floats in a product), so there it is one pass
     of the epoch index with the sums in Python.
     """
+    dbapi: Any = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
         query = (
             f"SELECT transcoder, pixels_per_unit, {_KIND_SQL}, "
@@ -228,12 +229,12 @@ def epoch_sums(conn: Connection, number: int) -> EpochSums:
             "sum(pixels_encoded), sum(pixels_decoded), count(*) "
             "FROM receipts WHERE credited_epoch = %s GROUP BY 1, 2, 3"
         )
-        with conn.connection.driver_connection.cursor() as cur:
+        with dbapi.cursor() as cur:
             cur.execute(query, (number,))
             return {
                 (t, int(ppu), *_KINDS[kind]): [int(x) for x in sums] for t, ppu, kind, *sums in cur
             }
-    cur = conn.connection.driver_connection.cursor()
+    cur = dbapi.cursor()
     cur.execute(
         f"SELECT transcoder, pixels_per_unit, {_KIND_SQL}, price_per_unit, pixels_encoded, "
         "pixels_decoded FROM receipts WHERE credited_epoch = ?",
