@@ -468,18 +468,21 @@ def _store_verdicts(
 ) -> None:
     known = queries.verdict_targets(conn, sorted({v.receipt_id for _, v, _ in items}))
     rows: list[dict[str, Any]] = []
+    archived: list[int | None] = []  # looked up once, when a receipt is unknown
     for index, verdict, digest in items:
         rid = verdict.receipt_id
         if rid not in known:
-            report._note(
-                ItemResult(
-                    index,
-                    "verdict",
-                    rid,
-                    "rejected",
-                    f"receipt_id: no receipt {rid!r} in the ledger",
+            if not archived:
+                archived.append(queries.archived_through(conn))
+            why = f"receipt_id: no receipt {rid!r} in the ledger"
+            if archived[0] is not None:
+                # Archived receipts left the ledger (livepool.archive); telling whether this
+                # one is among them would take an index of every archived id.
+                why += (
+                    f" (epochs up to {archived[0]} are archived: if it was credited in one "
+                    "of them, that epoch is settled for good and no verdict can charge it)"
                 )
-            )
+            report._note(ItemResult(index, "verdict", rid, "rejected", why))
             continue
         epoch, stored = known[rid]
         if stored is not None:
