@@ -502,8 +502,8 @@ def archive_cmd(
         click.echo(f"waiting: {reason}")
     if not planned.candidates:
         click.echo(
-            f"nothing to archive ({planned.already} epochs archived before, "
-            f"{planned.empty} closed epochs had nothing to archive)"
+            f"nothing to archive (archived before: {planned.already} epochs; "
+            f"closed with nothing to archive: {planned.empty})"
         )
 
 
