@@ -92,6 +92,8 @@ DAY: Final = 86_400
 #: ``receipts-<epoch>.jsonl.gz``.
 ARCHIVE_NAME: Final = re.compile(r"^receipts-(\d+)\.jsonl\.gz$")
 _VERDICT_PREFIX: Final = b'{"verdict":'
+#: gzip level: 3 writes ~2x faster than 6 for a few % more bytes on receipts.
+_LEVEL: Final = 3
 #: Lines buffered per write into the gzip stream.
 _WRITE_BATCH: Final = 10_000
 #: Called after the file is renamed into place and before it is verified and recorded.
@@ -217,36 +219,48 @@ _FIELDS: Final = (
 )
 
 
-def _receipt_line(row: Any) -> bytes:
+_decode_json = msgspec.json.decode
+#: Positions of :data:`_FIELDS` (and the digest, id, epoch) in the rows streamed, by the
+#: rows' own field names (found on the first row).
+_Layout = tuple[tuple[tuple[str, int, bool], ...], int, int, int]
+
+
+def _layout(row: Any) -> _Layout:
+    index = {name: i for i, name in enumerate(row._fields)}
+    fields = tuple((name, index[name], name in _OPTIONAL_JSON) for name in _FIELDS)
+    return fields, index["digest"], index["id"], index["credited_epoch"]
+
+
+def _receipt_line(row: Any, layout: _Layout) -> bytes:
     """The canonical bytes of a stored receipt row, checked against its stored digest.
 
     msgspec writes the canonical form in the common case; whatever it spells otherwise
     (the digest tells) is rebuilt through the receipt model, the one definition."""
-    m = row._mapping
+    fields, digest_at, id_at, epoch_at = layout
     obj: dict[str, Any] = {}
-    for name in _FIELDS:
-        value = m[name]
-        if value is None:
-            continue
-        obj[name] = json.loads(value) if name in _OPTIONAL_JSON else value
+    for name, at, is_json in fields:
+        value = row[at]
+        if value is not None:
+            obj[name] = _decode_json(value) if is_json else value
     obj["price_per_unit"] = int(obj["price_per_unit"])
     obj["pixels_per_unit"] = int(obj["pixels_per_unit"])
-    stored = bytes(m["digest"])
+    stored = bytes(row[digest_at])
     line = _encode_sorted(obj)
     if keccak256(line) == stored:
         return line
+    where = f"epoch {row[epoch_at]}: receipt {row[id_at]!r}"
     try:
         line = canonical_receipt_bytes(parse_receipt(obj))
     except ValidationError as exc:
         raise LedgerError(
-            f"epoch {m['credited_epoch']}: receipt {m['id']!r}: its stored fields are not "
-            f"a valid receipt ({exc}): refusing to archive the epoch"
+            f"{where}: its stored fields are not a valid receipt ({exc}): refusing to "
+            "archive the epoch"
         ) from None
     if keccak256(line) != stored:
         raise LedgerError(
-            f"epoch {m['credited_epoch']}: receipt {m['id']!r}: its stored fields hash to "
-            f"0x{keccak256(line).hex()}, not its stored digest 0x{stored.hex()}: the row was "
-            "changed after ingest; refusing to archive the epoch"
+            f"{where}: its stored fields hash to 0x{keccak256(line).hex()}, not its stored "
+            f"digest 0x{stored.hex()}: the row was changed after ingest; refusing to archive "
+            "the epoch"
         )
     return line
 
@@ -280,12 +294,17 @@ def _write_file(ledger: Ledger, number: int, path: Path) -> None:
     try:
         with open(tmp, "wb") as raw:
             with (
-                gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=6, mtime=0) as gz,
+                gzip.GzipFile(
+                    filename="", mode="wb", fileobj=raw, compresslevel=_LEVEL, mtime=0
+                ) as gz,
                 ledger.read() as conn,
             ):
                 batch: list[bytes] = []
+                layout: _Layout | None = None
                 for row in queries.epoch_receipt_rows(conn, number):
-                    batch.append(_receipt_line(row))
+                    if layout is None:
+                        layout = _layout(row)
+                    batch.append(_receipt_line(row, layout))
                     if len(batch) >= _WRITE_BATCH:
                         gz.write(b"\n".join(batch) + b"\n")
                         batch.clear()
