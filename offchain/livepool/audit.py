@@ -51,6 +51,7 @@ class AuditReport:
     statements_checked: list[int] = field(default_factory=list)
     roots_checked: list[int] = field(default_factory=list)
     trees_checked: list[int] = field(default_factory=list)
+    archives_checked: list[int] | None = None  # livepool check --archive
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -64,6 +65,8 @@ class AuditReport:
             f"on-chain roots checked: {_epochs(self.roots_checked)}",
             f"tree dumps checked: {_epochs(self.trees_checked)}",
         ]
+        if self.archives_checked is not None:
+            lines.append(f"archives checked: {_epochs(self.archives_checked)}")
         lines += [f"note: {n}" for n in self.notes]
         if self.problems:
             lines.append(f"FAILED: {len(self.problems)} discrepancies")

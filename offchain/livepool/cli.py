@@ -15,6 +15,8 @@ code 2, without a traceback. ``ingest`` exits 1 when any item was rejected or co
     livepool epoch publish public/  # statements + tree dumps, for miners and auditors
     livepool payout 0x… --push --threshold 10000000000000000
     livepool check public/          # offline audit of published statements
+    livepool archive --dry-run      # move old epochs' receipts to DATA_DIR/archive
+    livepool check public/ --archive data/archive   # … and recompute them from there
     livepool chain propose --account poster   # = ape run propose … (deploy, fund, accept,
                                               #   push, claim, verify likewise)
     livepool keeper --account poster          # = ape run keeper …: the pool's schedule
@@ -407,22 +409,102 @@ def payout_cmd(ctx: click.Context, address: str, push: bool, threshold: int) -> 
 
 @cli.command("check")
 @click.argument("source")
-def check_cmd(source: str) -> None:
+@click.option(
+    "--archive",
+    "archive_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="A folder of receipts-N.jsonl.gz (livepool archive): recompute each archived "
+    "epoch's digests and miner lines from it.",
+)
+def check_cmd(source: str, archive_dir: Path | None) -> None:
     """Check published statements and tree dumps (a folder or a base URL serving them)
     offline: every figure follows from the aggregates, epochs chain, roots rebuild, each
-    tree dump loads and has its statement's root and leaves. The on-chain half of the
-    audit is `ape run verify`."""
+    tree dump loads and has its statement's root and leaves; with --archive, each archived
+    epoch's receipts and verdicts give its statement's digests and miner lines. The
+    on-chain half of the audit is `ape run verify`."""
+    from livepool.archive import archive_files, check_archives
     from livepool.audit import audit
 
     try:
-        statements = publish.load_published(source)
+        wanted = sorted(archive_files(archive_dir)) if archive_dir is not None else []
+        statements = publish.load_published(source, wanted)
         trees = publish.load_trees(source, statements)
         report = audit(statements=statements, root_events=[], funded={}, trees=trees)
+        if archive_dir is not None:
+            checked = check_archives(statements, archive_dir)
+            report.archives_checked = checked.checked
+            report.problems += checked.problems
     except LivepoolError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     click.echo(report.render())
     sys.exit(0 if report.ok else 1)
+
+
+@cli.command("archive")
+@click.option(
+    "--older-than",
+    type=float,
+    default=None,
+    help="Archive epochs whose window ended at least this many days ago "
+    "(env LIVEPOOL_RETAIN_DAYS, default 30).",
+)
+@click.option(
+    "--archive-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where receipts-N.jsonl.gz go (env LIVEPOOL_ARCHIVE_DIR, default DATA_DIR/archive).",
+)
+@click.option(
+    "--publish-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the epochs are published (env LIVEPOOL_PUBLISHED_DIR, default "
+    "DATA_DIR/published): an epoch is archived only once published there.",
+)
+@click.option("--dry-run", is_flag=True, help="List what would be archived; change nothing.")
+@click.option("--now", type=int, default=None, help="Pretend it is this unix time.")
+@click.pass_context
+@_errors
+def archive_cmd(
+    ctx: click.Context,
+    older_than: float | None,
+    archive_dir: Path | None,
+    publish_dir: Path | None,
+    dry_run: bool,
+    now: int | None,
+) -> None:
+    """Move the receipts and verdicts of old, closed, published epochs from the ledger to
+    compressed JSONL files (checked against each statement first), oldest first."""
+    from livepool.archive import archive
+    from livepool.config import get_settings
+
+    settings = get_settings()
+    data_dir: Path = ctx.find_root().obj["data_dir"]
+    age = settings.retain_days if older_than is None else older_than
+    report = archive(
+        _ledger(ctx),
+        archive_dir=archive_dir or settings.archive_dir or data_dir / "archive",
+        publish_dir=publish_dir or settings.published_dir or data_dir / "published",
+        older_than=age,
+        now=now,
+        dry_run=dry_run,
+        progress=lambda done: click.echo(done.line()),
+    )
+    planned = report.plan
+    if dry_run:
+        for c in planned.candidates:
+            click.echo(
+                f"would archive epoch {c.epoch}: {c.receipts} receipts, {c.verdicts} verdicts"
+            )
+    for reason in planned.waiting:
+        click.echo(f"waiting: {reason}")
+    if not planned.candidates:
+        click.echo(
+            f"nothing to archive (archived before: {planned.already} epochs; "
+            f"closed with nothing to archive: {planned.empty})"
+        )
 
 
 CHAIN_SCRIPTS = ("deploy", "fund", "propose", "accept", "push", "claim", "verify", "status")

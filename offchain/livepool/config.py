@@ -137,6 +137,13 @@ class Settings(BaseSettings):
     #: Where the SQLite ledger, published statements and deployment records live.
     data_dir: Path = DEFAULT_DATA_DIR
 
+    # --- retention (`livepool archive`) ------------------------------------------------------
+    #: An epoch's receipts stay in the hot tables until its window ended this many days
+    #: ago (and it is closed and published); then `livepool archive` may move them.
+    retain_days: float = pydantic.Field(default=30.0, ge=0)
+    #: Where archive files go; ``None``: ``DATA_DIR/archive``.
+    archive_dir: Path | None = None
+
     # --- the service (`livepool serve`) ---------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8000

@@ -352,6 +352,10 @@ class _Context:
         self.fee_address: str | None = config.fee_address
         last = queries.last_closed(conn, lock="share")
         self.open_epoch: int = -1 if last is None else last + 1
+        # Receipts of archived epochs are refused: their ids left the ledger, so a repeat
+        # could no longer be told from a new receipt (it would be paid twice).
+        archived = queries.archived_through(conn)
+        self.archived: int = -1 if archived is None else archived
         self.conn = conn
 
     def ensure_epochs(self, numbers: set[int]) -> None:
@@ -385,7 +389,7 @@ class _Writer:
         with ledger.transaction() as conn:
             ctx = _Context(ledger, conn)
             genesis, seconds, fee = ctx.genesis, ctx.epoch_seconds, ctx.fee_address
-            open_epoch = ctx.open_epoch
+            open_epoch, archived = ctx.open_epoch, ctx.archived
             rows: list[tuple[Any, ...]] = []
             row_index: list[int] = []
             pending_verdicts: list[tuple[int, Verdict, bytes]] = []
@@ -411,6 +415,14 @@ class _Writer:
                         note(ItemResult(index, "receipt", rid, "rejected", reason))
                         continue
                     epoch = (finished_at - genesis) // seconds
+                    if epoch <= archived:
+                        reason = (
+                            f"finished_at: {finished_at} falls in epoch {epoch}, which is "
+                            f"archived (epochs up to {archived} are): a receipt that old "
+                            "cannot be told from one already paid, so it is refused"
+                        )
+                        note(ItemResult(index, "receipt", rid, "rejected", reason))
+                        continue
                     seen[rid] = base[_DIGEST]
                     rows.append((*base, epoch, max(epoch, open_epoch), now))
                     row_index.append(index)
@@ -468,18 +480,21 @@ def _store_verdicts(
 ) -> None:
     known = queries.verdict_targets(conn, sorted({v.receipt_id for _, v, _ in items}))
     rows: list[dict[str, Any]] = []
+    archived: list[int | None] = []  # looked up once, when a receipt is unknown
     for index, verdict, digest in items:
         rid = verdict.receipt_id
         if rid not in known:
-            report._note(
-                ItemResult(
-                    index,
-                    "verdict",
-                    rid,
-                    "rejected",
-                    f"receipt_id: no receipt {rid!r} in the ledger",
+            if not archived:
+                archived.append(queries.archived_through(conn))
+            why = f"receipt_id: no receipt {rid!r} in the ledger"
+            if archived[0] is not None:
+                # Archived receipts left the ledger (livepool.archive); telling whether this
+                # one is among them would take an index of every archived id.
+                why += (
+                    f" (epochs up to {archived[0]} are archived: if it was credited in one "
+                    "of them, that epoch is settled for good and no verdict can charge it)"
                 )
-            )
+            report._note(ItemResult(index, "verdict", rid, "rejected", why))
             continue
         epoch, stored = known[rid]
         if stored is not None:

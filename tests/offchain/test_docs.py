@@ -26,7 +26,7 @@ from livepool.cli import cli as livepool_cli
 ROOT = Path(__file__).resolve().parents[2]
 GUIDES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 #: Offline commands the test may run (no chain, no network).
-RUNNABLE = {"config", "simulate", "ingest", "epoch", "check", "token", "payout"}
+RUNNABLE = {"config", "simulate", "ingest", "epoch", "check", "token", "payout", "archive"}
 PLACEHOLDER = re.compile(r"…|<|0xYour|0xFee…|pool\.example|\$")
 #: Options ape adds to every connected command at parse time.
 APE_GLOBAL = {"--network", "--provider-settings", "--verbosity", "-v", "--help"}

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Final
 
 import psycopg
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, Table, exists, func, select
 
 from livepool.accounting import EpochResult, MinerBalance
 from livepool.config import PoolConfig
@@ -27,6 +27,7 @@ from livepool.ledger.schema import (
     AMOUNT_COLUMNS,
     CHAIN_ACTION_STATES,
     PAYOUT_MODES,
+    archives,
     balances,
     chain_actions,
     commission_changes,
@@ -42,14 +43,20 @@ from livepool.ledger.schema import (
 __all__ = [
     "RECEIPT_COLUMNS",
     "EpochSums",
+    "archive_row",
+    "archived_through",
     "charge_pushes",
     "charged_receipts",
     "count",
+    "delete_archived_rows",
     "ensure_open_epochs",
     "epoch_digests",
+    "epoch_receipt_rows",
     "epoch_row",
+    "epoch_row_counts",
     "epoch_rows",
     "epoch_sums",
+    "epoch_verdict_rows",
     "first_open_epoch",
     "get_chain_action",
     "get_meta",
@@ -57,6 +64,7 @@ __all__ = [
     "insert_balances",
     "insert_verdicts",
     "last_closed",
+    "list_archives",
     "list_chain_actions",
     "list_nodes",
     "list_payout_settings",
@@ -65,6 +73,7 @@ __all__ = [
     "receipt_digests",
     "receipt_paying",
     "receipt_row",
+    "record_archive",
     "record_commission",
     "record_push",
     "save_closed_epoch",
@@ -152,8 +161,11 @@ def record_commission(conn: Connection, effective: int, bps: int, now: int) -> N
 
 
 def has_receipts(conn: Connection) -> bool:
-    """Whether any receipt is stored."""
-    return conn.execute(select(receipts.c.id).limit(1)).first() is not None
+    """Whether any receipt is stored, or was and has been archived (its epoch still
+    depends on the genesis and epoch length)."""
+    if conn.execute(select(receipts.c.id).limit(1)).first() is not None:
+        return True
+    return conn.execute(select(archives.c.epoch).limit(1)).first() is not None
 
 
 def receipt_paying(conn: Connection, address: str) -> str | None:
@@ -667,3 +679,79 @@ def list_payout_settings(conn: Connection) -> list[dict[str, Any]]:
     """Every miner's payout choice, by address."""
     rows = conn.execute(select(payout_settings).order_by(payout_settings.c.address))
     return [dict(r._mapping) for r in rows]
+
+
+# --- retention (livepool.archive) -------------------------------------------------------------
+
+#: Rows per fetch when an epoch's receipts are streamed to an archive file.
+_ARCHIVE_FETCH: Final = 10_000
+
+
+def epoch_receipt_rows(conn: Connection, number: int) -> Iterator[Any]:
+    """Every stored field of the receipts credited to ``number``, streamed (a server-side
+    cursor on PostgreSQL), in no particular order."""
+    query = select(receipts).where(receipts.c.credited_epoch == number)
+    yield from conn.execution_options(yield_per=_ARCHIVE_FETCH).execute(query)
+
+
+def epoch_verdict_rows(conn: Connection, number: int) -> list[Any]:
+    """The verdicts charged in ``number`` (``receipt_id``, ``ok``, ``reason``, ``digest``)."""
+    v = verdicts
+    query = select(v.c.receipt_id, v.c.ok, v.c.reason, v.c.digest).where(
+        v.c.charged_epoch == number
+    )
+    return list(conn.execute(query))
+
+
+def epoch_row_counts(conn: Connection, number: int) -> tuple[int, int]:
+    """``(receipts credited to number, verdicts charged in it)`` in the hot tables."""
+    r = conn.execute(
+        select(func.count()).select_from(receipts).where(receipts.c.credited_epoch == number)
+    ).scalar()
+    v = conn.execute(
+        select(func.count()).select_from(verdicts).where(verdicts.c.charged_epoch == number)
+    ).scalar()
+    return int(r or 0), int(v or 0)
+
+
+def delete_archived_rows(conn: Connection, number: int) -> dict[str, int]:
+    """Delete epoch ``number``'s rows from the hot tables: the verdicts charged in it, then
+    the receipts credited to it that no verdict references, and the receipts of epochs
+    archived before that the deleted verdicts were the last to reference. A receipt whose
+    verdict is charged in a later epoch stays until that epoch is archived (the verdict's
+    foreign key, and that epoch's close, need it). Returns the counts: ``verdicts``,
+    ``receipts``, ``earlier`` (receipts of archived epochs) and ``kept``."""
+    r, v = receipts, verdicts
+    unreferenced = ~exists(select(v.c.receipt_id).where(v.c.receipt_id == r.c.id))
+    deleted_verdicts = conn.execute(v.delete().where(v.c.charged_epoch == number)).rowcount
+    deleted = conn.execute(r.delete().where(r.c.credited_epoch == number, unreferenced)).rowcount
+    earlier = conn.execute(
+        r.delete().where(
+            r.c.credited_epoch.in_(select(archives.c.epoch).where(archives.c.epoch < number)),
+            unreferenced,
+        )
+    ).rowcount
+    kept = epoch_row_counts(conn, number)[0]
+    return {"verdicts": deleted_verdicts, "receipts": deleted, "earlier": earlier, "kept": kept}
+
+
+def record_archive(conn: Connection, row: dict[str, Any]) -> None:
+    """Register an archived epoch (a row of ``archives``)."""
+    conn.execute(archives.insert().values(**row))
+
+
+def archive_row(conn: Connection, number: int) -> dict[str, Any] | None:
+    """The register row of archived epoch ``number``, or ``None``."""
+    row = conn.execute(select(archives).where(archives.c.epoch == number)).first()
+    return dict(row._mapping) if row else None
+
+
+def list_archives(conn: Connection) -> list[dict[str, Any]]:
+    """Every archived epoch's register row, by epoch."""
+    return [dict(r._mapping) for r in conn.execute(select(archives).order_by(archives.c.epoch))]
+
+
+def archived_through(conn: Connection) -> int | None:
+    """The highest archived epoch, ``None`` when none is."""
+    value = conn.execute(select(func.max(archives.c.epoch))).scalar()
+    return None if value is None else int(value)

@@ -378,15 +378,20 @@ miner_value = Table(
     Column("segments", BigInteger, nullable=False),
 )
 
-#: Retention: epochs whose receipts moved from ``receipts`` to a compressed JSONL file.
+#: Retention (:mod:`livepool.archive`): epochs whose receipts and verdicts moved from the
+#: hot tables to ``receipts-<epoch>.jsonl.gz``. ``sha256`` and ``bytes``: the file's;
+#: counts and set digests: the statement's, which the file was checked against before
+#: the rows were deleted (in the same transaction as this row was written).
 archives = Table(
     "archives",
     metadata,
     Column("epoch", BigInteger, primary_key=True, autoincrement=False),
     Column("path", Text, nullable=False),
     Column("sha256", String(64), nullable=False),
+    Column("bytes", BigInteger, nullable=False),
     Column("receipts", BigInteger, nullable=False),
     Column("verdicts", BigInteger, nullable=False),
     Column("receipts_digest", String(66), nullable=False),
+    Column("verdicts_digest", String(66), nullable=False),
     Column("archived_at", BigInteger, nullable=False),
 )
