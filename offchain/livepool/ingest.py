@@ -54,7 +54,7 @@ from sqlalchemy import Connection
 
 from livepool.errors import ValidationError
 from livepool.hashing import keccak256
-from livepool.ledger import Ledger, queries
+from livepool.ledger import Ledger, counters, queries
 from livepool.ledger.queries import RECEIPT_COLUMNS
 from livepool.receipts import (
     Receipt,
@@ -431,6 +431,11 @@ class _Writer:
         report, seen = self.report, self.seen
         existing = queries.store_receipts(ctx.conn, rows, direct=self.direct)
         self.direct = not existing
+        # The counters the service reads, in the same transaction: exactly the rows
+        # written, never those that were stored already.
+        counters.count_receipts(
+            ctx.conn, [row for row in rows if row[0] not in existing] if existing else rows
+        )
         written = set()
         for row, index in zip(rows, row_index, strict=True):
             rid = row[0]
