@@ -32,7 +32,8 @@ the driver's ``executemany`` (SQLite, optimistic ``ON
 CONFLICT DO NOTHING`` in a savepoint, redone with a look-up of existing ids only when
 something was already there) or ``COPY`` (PostgreSQL: straight into ``receipts`` in a
 savepoint, else into a temporary table and one ``INSERT … SELECT … ON CONFLICT DO NOTHING
-RETURNING id``).
+RETURNING id``). In the same transaction, the rows written (not those found stored
+already) are added to the counters the service reads (:mod:`livepool.ledger.counters`).
 """
 
 from __future__ import annotations

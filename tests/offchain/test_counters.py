@@ -376,3 +376,16 @@ def test_migration_4__backfill_of_a_v3_ledger__equals_the_counters_ingest_kept(f
     with ledger.read() as conn:
         indexes = {i["name"] for i in inspect(conn).get_indexes("receipts")}
     assert "ix_receipts_epoch" in indexes and "ix_receipts_epoch_miner_node" not in indexes
+
+
+@pytest.mark.parametrize("order", [("eu", "us"), ("us", "eu")])
+def test_rigs__region_tie__same_answer_whatever_the_arrival_order(ledger, make_receipt, order):
+    at = GENESIS + 100
+    first, second = (make_receipt(n, node="rig-x", finished_at=at, region=r)
+                     for n, r in zip((4, 8), order, strict=True))  # fmt: skip
+    ingest_receipts(ledger, [first])
+    ingest_receipts(ledger, [second, make_receipt(12, node="rig-x", finished_at=at - 1)])
+
+    got = assert_counters_match(ledger)
+
+    assert got["rigs"][(MINERS[0], "rig-x")]["region"] == "us"  # the greater on a tie
