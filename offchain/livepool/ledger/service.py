@@ -455,10 +455,13 @@ def miner_work(ledger: Ledger, address: str, now: int, window: int = 86_400) -> 
     with ledger.read() as conn:
         windows = _windows(conn, since, now, rig_hours.c.transcoder == address)
         seen = _seen(conn, rigs.c.transcoder == address)
+        # Verdicts (rare) drive, each receipt found by its key: a join would let the
+        # planner scan receipts for the miner, which no index serves.
+        miner = select(r.transcoder).where(r.id == verdicts.c.receipt_id).scalar_subquery()
         flagged = conn.execute(
             select(func.count())
-            .select_from(verdicts.join(receipts, verdicts.c.receipt_id == r.id))
-            .where(r.transcoder == address, verdicts.c.received_at > since)
+            .select_from(verdicts)
+            .where(verdicts.c.received_at > since, miner == address)
         ).scalar()
         series = _series(conn, now, rig_hours.c.transcoder == address)
     return MinerWork(
