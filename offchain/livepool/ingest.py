@@ -32,7 +32,8 @@ the driver's ``executemany`` (SQLite, optimistic ``ON
 CONFLICT DO NOTHING`` in a savepoint, redone with a look-up of existing ids only when
 something was already there) or ``COPY`` (PostgreSQL: straight into ``receipts`` in a
 savepoint, else into a temporary table and one ``INSERT … SELECT … ON CONFLICT DO NOTHING
-RETURNING id``).
+RETURNING id``). In the same transaction, the rows written (not those found stored
+already) are added to the counters the service reads (:mod:`livepool.ledger.counters`).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ from sqlalchemy import Connection
 
 from livepool.errors import ValidationError
 from livepool.hashing import keccak256
-from livepool.ledger import Ledger, queries
+from livepool.ledger import Ledger, counters, queries
 from livepool.ledger.queries import RECEIPT_COLUMNS
 from livepool.receipts import (
     Receipt,
@@ -443,6 +444,11 @@ class _Writer:
         report, seen = self.report, self.seen
         existing = queries.store_receipts(ctx.conn, rows, direct=self.direct)
         self.direct = not existing
+        # The counters the service reads, in the same transaction: exactly the rows
+        # written, never those that were stored already.
+        counters.count_receipts(
+            ctx.conn, [row for row in rows if row[0] not in existing] if existing else rows
+        )
         written = set()
         for row, index in zip(rows, row_index, strict=True):
             rid = row[0]

@@ -88,7 +88,11 @@ def percentile(counts: Sequence[int], edges: Sequence[float], q: float) -> float
 
 @dataclass
 class RigWindow:
-    """A rig's work over a sliding window (sums of hourly rows)."""
+    """A rig's work over a sliding window (sums of hourly rows: ``rig_hours``).
+
+    ``failed`` counts failed and implausible (``flagged``) segments; ``pixels`` and the
+    ``ok_*`` sums only the others; ``duration_ms``, ``latency_ms`` and both histograms
+    every segment."""
 
     segments: int = 0
     failed: int = 0
@@ -97,6 +101,9 @@ class RigWindow:
     latency_ms: int = 0
     ratio_hist: list[int] = field(default_factory=lambda: [0] * (len(LATENCY_RATIO_EDGES) + 1))
     ms_hist: list[int] = field(default_factory=lambda: [0] * (len(LATENCY_MS_EDGES) + 1))
+    flagged: int = 0
+    ok_duration_ms: int = 0
+    ok_latency_ms: int = 0
 
     def add(self, other: RigWindow) -> None:
         """Add another window's (or hour's) counts to this one."""
@@ -107,14 +114,24 @@ class RigWindow:
         self.latency_ms += other.latency_ms
         self.ratio_hist = [a + b for a, b in zip(self.ratio_hist, other.ratio_hist, strict=True)]
         self.ms_hist = [a + b for a, b in zip(self.ms_hist, other.ms_hist, strict=True)]
+        self.flagged += other.flagged
+        self.ok_duration_ms += other.ok_duration_ms
+        self.ok_latency_ms += other.ok_latency_ms
 
-    def record(self, *, ok: bool, pixels: int, duration_ms: int, latency_ms: int) -> None:
-        """Count one segment (what ingest does per receipt)."""
+    def record(
+        self, *, ok: bool, pixels: int, duration_ms: int, latency_ms: int, flagged: bool = False
+    ) -> None:
+        """Count one segment (what ingest does per receipt); a flagged one is failed."""
+        ok = ok and not flagged
         self.segments += 1
         self.failed += 0 if ok else 1
+        self.flagged += 1 if flagged else 0
         self.pixels += pixels if ok else 0
         self.duration_ms += duration_ms
         self.latency_ms += latency_ms
+        if ok:
+            self.ok_duration_ms += duration_ms
+            self.ok_latency_ms += latency_ms
         histogram_add(self.ratio_hist, latency_ms / duration_ms, LATENCY_RATIO_EDGES)
         histogram_add(self.ms_hist, latency_ms, LATENCY_MS_EDGES)
 
@@ -126,6 +143,11 @@ class RigWindow:
     def realtime_ratio(self) -> float | None:
         """Media duration / transcode time: above 1 is faster than real time."""
         return self.duration_ms / self.latency_ms if self.latency_ms else None
+
+    @property
+    def ok_realtime_ratio(self) -> float | None:
+        """:attr:`realtime_ratio` of the segments that succeeded."""
+        return self.ok_duration_ms / self.ok_latency_ms if self.ok_latency_ms else None
 
     def latency_ratio(self, q: float) -> float | None:
         return percentile(self.ratio_hist, LATENCY_RATIO_EDGES, q)

@@ -62,8 +62,16 @@ def make_receipt(n: int, **overrides: Any) -> dict[str, Any]:
     return receipt
 
 
+def seeded_receipts() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """What :func:`seeded_ledger` ingests: epoch 0's 200 receipts, then epoch 1's 50."""
+    closed = [make_receipt(n) for n in range(200)]
+    late = [make_receipt(1_000 + n, finished_at=NOW - 900 + n * 10) for n in range(50)]
+    return closed, late
+
+
 def seeded_ledger(url: str) -> Ledger:
     """Epoch 0 with 200 receipts, closed; 50 more receipts in the open epoch 1."""
+    closed, late = seeded_receipts()
     ledger = Ledger(url)
     epochs.configure(
         ledger,
@@ -74,10 +82,9 @@ def seeded_ledger(url: str) -> Ledger:
         orchestrator=ORCHESTRATOR,
         commission_bps=500,
     )
-    report = ingest_receipts(ledger, [make_receipt(n) for n in range(200)])
+    report = ingest_receipts(ledger, closed)
     assert report.accepted == 200, report.summary()
     epochs.close_epoch(ledger, 0, now=GENESIS + DAY + 3_600)
-    late = [make_receipt(1_000 + n, finished_at=NOW - 900 + n * 10) for n in range(50)]
     assert ingest_receipts(ledger, late).accepted == 50
     return ledger
 

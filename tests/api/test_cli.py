@@ -1,4 +1,4 @@
-"""`livepool token create|list|revoke`, and the schema migration to version 3."""
+"""`livepool token create|list|revoke`, and the schema migrations from version 2."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from livepool.ledger import service as servicedb
 from .conftest import ORCHESTRATOR
 
 SERVICE_TABLES = ("api_tokens", "settings_nonces", "settings_signatures")
+#: What schema 4 added: counters, the archive register, an index on the epoch alone.
+V4_TABLES = ("rig_hours", "rigs", "miner_value", "archives")
 
 
 def test_token__create_list_revoke(ledger):
@@ -44,14 +46,21 @@ def test_migration__version_2_database__gains_service_tables(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"
     ledger = Ledger(url)
     with ledger.transaction() as conn:  # make it look like a version-2 database
-        for name in SERVICE_TABLES:
+        for name in (*SERVICE_TABLES, *V4_TABLES):
             conn.execute(text(f"DROP TABLE {name}"))
+        conn.execute(text("DROP INDEX ix_receipts_epoch"))
+        conn.execute(
+            text(
+                "CREATE INDEX ix_receipts_epoch_miner_node"
+                " ON receipts (credited_epoch, transcoder, node)"
+            )
+        )
         conn.execute(text("DELETE FROM schema_version"))
         conn.execute(text("INSERT INTO schema_version VALUES (2, 0)"))
     ledger.close()
     migrated = Ledger(url)
-    assert migrated.version() == SCHEMA_VERSION == 3
+    assert migrated.version() == SCHEMA_VERSION == 4
     with migrated.read() as conn:
         names = set(inspect(conn).get_table_names())
-    assert set(SERVICE_TABLES) <= names
+    assert set(SERVICE_TABLES) | set(V4_TABLES) <= names
     migrated.close()

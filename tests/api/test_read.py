@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import math
 
 from livepool import epochs
 from livepool.hashing import keccak256
 from livepool.merkle import MerkleTree, leaf_hash, verify_proof
+from livepool.quality import LATENCY_RATIO_EDGES
 
-from .conftest import CONTRACT, FEE, GENESIS, MINERS, NOW, STRANGER
+from .conftest import CONTRACT, DAY, FEE, GENESIS, MINERS, NOW, STRANGER, seeded_receipts
+
+
+def _edge_above(value: float) -> float:
+    """The smallest latency-ratio bucket edge at or above ``value``."""
+    return min(e for e in LATENCY_RATIO_EDGES if e >= value)
 
 
 def test_healthz__ok(client):
@@ -35,12 +42,30 @@ def test_pool__configuration_epoch_and_stats(client):
     assert body["epoch"]["settle_at"] == GENESIS + 2 * 86_400 + 3_600
     assert body["price"] == {"price_per_unit": "1000", "pixels_per_unit": "1"}
     stats = body["stats"]
+    closed, late = seeded_receipts()
     assert stats["miners"] == 2
     assert stats["rigs"] == 6
-    assert stats["segments_24h"] > 50
-    assert stats["miners_online"] == 2
-    assert int(stats["gross_24h"]) > 0
-    assert 0 < stats["latency_ratio_p50"] <= stats["latency_ratio_p95"]
+    # "24 h": the hours overlapping the last 24 h (NOW is on the hour: exactly 24 of them).
+    day = [r for r in closed + late if NOW - DAY <= r["finished_at"] <= NOW]
+    ok = [r for r in day if r["status"] == "ok"]
+    assert stats["segments_24h"] == len(day) > 50
+    assert stats["failed_rate_24h"] == (len(day) - len(ok)) / len(day)
+    assert stats["pixels_per_second"]["day"] == sum(r["pixels_encoded"] for r in ok) / DAY
+    # "now": the hours overlapping the last online_seconds (600 s): the last hour.
+    last_hour = [r for r in ok if r["finished_at"] >= NOW - 3_600]
+    assert stats["pixels_per_second"]["now"] == sum(r["pixels_encoded"] for r in last_hour) / 3_600
+    # Online: a receipt finished in the last 600 s; each miner's three rigs have one.
+    online = {(r["transcoder"], r["node"]) for r in late if r["finished_at"] > NOW - 600}
+    assert (stats["rigs_online"], stats["miners_online"]) == (len(online), 2) == (6, 2)
+    # The open epoch's gross: every ok receipt of epoch 1 (price 1000 wei per pixel).
+    assert stats["gross_unsettled"] == str(
+        sum(r["pixels_encoded"] * r["price_per_unit"] for r in late if r["status"] == "ok")
+    )
+    # Percentiles are histogram bucket edges, never below the true value.
+    ratios = sorted(r["latency_ms"] / r["duration_ms"] for r in day)
+    p50, p95 = (ratios[math.ceil(q * len(ratios)) - 1] for q in (0.5, 0.95))
+    assert stats["latency_ratio_p50"] == _edge_above(p50)
+    assert stats["latency_ratio_p95"] == _edge_above(p95)
     assert len(body["series"]["t"]) == len(body["series"]["pixels_per_second"]) == 168
     assert body["chain"] == {"updated_at": None, "stale": True}
     assert body["funds"]["balance"] is None  # no chain configured
@@ -122,8 +147,13 @@ def test_miner__balances_stats_rigs_history(client, ledger):
     assert any(r["online"] for r in body["rigs"])
     assert body["epochs"][0]["epoch"] == 0
     assert body["epochs"][0]["cumulative"] == balances["cumulative"]
-    assert body["stats"]["segments_24h"] > 0
-    assert body["first_seen"] >= GENESIS and body["last_seen"] <= NOW
+    closed, late = seeded_receipts()
+    mine = [r for r in closed + late if r["transcoder"] == miner]
+    day = [r for r in mine if NOW - DAY <= r["finished_at"] <= NOW]
+    assert body["stats"]["segments_24h"] == len(day) > 0
+    assert body["stats"]["failed_24h"] == sum(r["status"] != "ok" for r in day)
+    assert body["first_seen"] == min(r["finished_at"] for r in mine)
+    assert body["last_seen"] == max(r["finished_at"] for r in mine)
 
 
 def test_miner__unknown__404_says_since_when(client):

@@ -195,7 +195,7 @@ class FixtureState:
                 "pixels_per_second": {"now": 1.2e9, "day": 1.1e9, "week": 1.0e9},
                 "segments_24h": 123_456,
                 "failed_rate_24h": 0.004,
-                "gross_24h": str(2 * ETH + 1),
+                "gross_unsettled": str(2 * ETH + 1),
                 "latency_ratio_p50": 0.31,
                 "latency_ratio_p95": 0.72,
                 "paid_total": str(10 * ETH),

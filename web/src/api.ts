@@ -63,7 +63,7 @@ export interface Pool {
     pixels_per_second: { now: number; day: number; week: number };
     segments_24h: number;
     failed_rate_24h: number;
-    gross_24h: Wei;
+    gross_unsettled: Wei;
     latency_ratio_p50: number;
     latency_ratio_p95: number;
     paid_total: Wei;

@@ -30,7 +30,7 @@ export const pool: Pool = {
   stats: {
     miners: 50, miners_online: 42, rigs: 80, rigs_online: 70,
     pixels_per_second: { now: 1.2e9, day: 1.1e9, week: 1.0e9 },
-    segments_24h: 123_456, failed_rate_24h: 0.004, gross_24h: "250000000000000000",
+    segments_24h: 123_456, failed_rate_24h: 0.004, gross_unsettled: "250000000000000000",
     latency_ratio_p50: 0.31, latency_ratio_p95: 0.72, paid_total: "1000000000000000000",
   },
   series: { t: Array.from({ length: 168 }, (_, i) => 1_763_445_200 + i * 3600), pixels_per_second: Array.from({ length: 168 }, (_, i) => 1e9 + i * 1e6) },

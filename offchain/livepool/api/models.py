@@ -119,7 +119,7 @@ class PoolStats(_Out):
     pixels_per_second: PixelRates
     segments_24h: int
     failed_rate_24h: float
-    gross_24h: Wei
+    gross_unsettled: Wei
     latency_ratio_p50: float | None
     latency_ratio_p95: float | None
     paid_total: Wei | None

@@ -1,19 +1,22 @@
 """The pool and miner views: ledger rows + chain snapshot → the documented JSON.
 
 Pure composition: SQL lives in :mod:`livepool.ledger.service`, chain reads in
-:mod:`.chainview`. Statistics: "online" = a receipt finished within ``online_seconds``;
-latency ratio = latency / duration (below 1 is faster than real time); real-time ratio =
-Σ duration / Σ latency. A rig's score is :func:`livepool.quality.score` over the last
-``selection_window_seconds`` (one scoring function for the selection, the pool's top rigs
-and a miner's rigs; its docstring and docs/rig-selection.md say how it weighs).
+:mod:`.chainview`. Statistics come from the hourly counters kept at ingest, so "24 h"
+means the hours overlapping the last 24 h (from the start of the hour 24 h ago to now),
+and rates divide by that span. "Online" = a receipt finished within ``online_seconds``
+(exact: the rig's last ``finished_at``); latency ratio = latency / duration (below 1 is
+faster than real time), its percentiles and those of latency are the upper edges of
+histogram buckets (:func:`livepool.quality.percentile`: never below the true value);
+real-time ratio = Σ duration / Σ latency of the segments that succeeded. A rig's score is
+:func:`livepool.quality.score` over the last ``selection_window_seconds`` (one scoring
+function for the selection, the pool's top rigs and a miner's rigs; its docstring and
+docs/rig-selection.md say how it weighs).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 import time
-from collections.abc import Sequence
 from typing import Any
 
 from livepool.accounting import commission_in_force
@@ -35,13 +38,6 @@ BPS = 10_000
 
 class NotSeen(Exception):
     """The miner has no receipt, balance or payment in this pool."""
-
-
-def _percentile(values: Sequence[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return float(ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))])
 
 
 def _freshness(state: ChainState, settings: Settings, _now: float) -> dict[str, Any]:
@@ -81,53 +77,53 @@ def _series(series: dict[int, int], now: int) -> dict[str, list[Any]]:
     return {"t": hours, "pixels_per_second": [series.get(h, 0) / HOUR for h in hours]}
 
 
-def _rig_stats(rows: list[tuple[Any, ...]], now: int, online: int) -> dict[str, Any]:
-    """Statistics of one rig's (or miner's) receipts of the last day."""
-    ok = [r for r in rows if r[7] == "ok"]
-    failed = len(rows) - len(ok)
-    ratios = [r[5] / r[4] for r in rows if r[4]]
-    latency = sum(r[5] for r in ok)
-    duration = sum(r[4] for r in ok)
-    realtime = duration / latency if latency else None
-    success = len(ok) / len(rows) if rows else 0.0
-    p95_ratio = _percentile(ratios, 0.95)
-    last = max((r[3] for r in rows), default=None)
+def _rig_stats(
+    w: RigWindow, span: int, last_seen: int | None, now: int, online: int
+) -> dict[str, Any]:
+    """Statistics of one rig's (or a miner's, or the pool's) hours of the last day;
+    ``span``: the seconds those hours cover up to now."""
     return {
-        "pixels_per_second": sum(r[6] for r in ok) / DAY,
-        "segments": len(rows),
-        "failed": failed,
-        "flagged": sum(1 for r in rows if r[8] is not None),
-        "latency_p50_ms": _percentile([r[5] for r in rows], 0.5),
-        "latency_p95_ms": _percentile([r[5] for r in rows], 0.95),
-        "latency_ratio_p50": _percentile(ratios, 0.5),
-        "latency_ratio_p95": p95_ratio,
-        "realtime_ratio": realtime,
-        "success_rate": success,
-        "last_seen": last,
-        "online": last is not None and last > now - online,
+        "pixels_per_second": w.pixels / span,
+        "segments": w.segments,
+        "failed": w.failed,
+        "flagged": w.flagged,
+        "latency_p50_ms": w.latency_ms_at(0.5),
+        "latency_p95_ms": w.latency_ms_at(0.95),
+        "latency_ratio_p50": w.latency_ratio(0.5),
+        "latency_ratio_p95": w.latency_ratio(0.95),
+        "realtime_ratio": w.ok_realtime_ratio,
+        "success_rate": w.success_rate or 0.0,
+        "last_seen": last_seen,
+        "online": last_seen is not None and last_seen > now - online,
     }
 
 
+def _total(work: servicedb.MinerWork) -> RigWindow:
+    total = RigWindow()
+    for w in work.rigs.values():
+        total.add(w)
+    return total
+
+
 def _rigs(
-    rows: list[tuple[Any, ...]],
+    work: servicedb.MinerWork,
     now: int,
     online: int,
     windows: dict[tuple[str, str], RigWindow] | None = None,
 ) -> dict[tuple[str, str], dict[str, Any]]:
     """Per rig (``(transcoder, node)``, the node defaulting to the transcoder's address):
     the day's statistics, and the score over the selection window (0 without work in it)."""
-    by_rig: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
-    for row in rows:
-        by_rig.setdefault((row[0], row[1] or row[0]), []).append(row)
     windows = windows or {}
-    return {
-        key: {
-            **_rig_stats(rs, now, online),
-            "region": rs[-1][2],
+    span = now - work.since
+    out = {}
+    for key, w in work.rigs.items():
+        last_seen, region = work.seen.get(key, (None, None))
+        out[key] = {
+            **_rig_stats(w, span, last_seen, now, online),
+            "region": region,
             "score": _score(windows.get(key)),
         }
-        for key, rs in by_rig.items()
-    }
+    return out
 
 
 def _score(window: RigWindow | None) -> float:
@@ -181,11 +177,12 @@ def pool_view(ledger: Ledger, state: ChainState, settings: Settings, now: int) -
     upcoming = [(e, b) for e, b in history if e > current]
     price = servicedb.latest_price(ledger)
     work = servicedb.pool_work(ledger, now)
-    rigs = _rigs(work.rows, now, settings.online_seconds, _windows(ledger, settings, now))
+    rigs = _rigs(work, now, settings.online_seconds, _windows(ledger, settings, now))
     totals = servicedb.pool_totals(ledger)
-    overall = _rig_stats(work.rows, now, settings.online_seconds)
-    recent = [r for r in work.rows if r[3] > now - settings.online_seconds and r[7] == "ok"]
-    week_pixels = sum(work.series.values())
+    overall = _rig_stats(_total(work), now - work.since, None, now, settings.online_seconds)
+    online = servicedb.online_rigs(ledger, now - settings.online_seconds)
+    recent = servicedb.hour_of(now - settings.online_seconds)
+    week = servicedb.hour_of(now - WEEK)
     decode_weight = config.decode_weight
     funds: dict[str, Any] = {
         "balance": None,
@@ -226,19 +223,21 @@ def pool_view(ledger: Ledger, state: ChainState, settings: Settings, now: int) -
         "funds": funds,
         "stats": {
             "miners": totals["miners"],
-            "miners_online": len({a for (a, _), r in rigs.items() if r["online"]}),
+            "miners_online": len({address for address, _ in online}),
             "rigs": totals["rigs"],
-            "rigs_online": sum(1 for r in rigs.values() if r["online"]),
+            "rigs_online": len(online),
             "pixels_per_second": {
-                "now": sum(r[6] for r in recent) / settings.online_seconds,
+                "now": sum(p for h, p in work.series.items() if h >= recent) / (now - recent),
                 "day": overall["pixels_per_second"],
-                "week": week_pixels / WEEK,
+                "week": sum(p for h, p in work.series.items() if h >= week) / (now - week),
             },
             "segments_24h": overall["segments"],
             "failed_rate_24h": overall["failed"] / overall["segments"]
             if overall["segments"]
             else 0.0,
-            "gross_24h": str(servicedb.gross_since(ledger, now - DAY, decode_weight)),
+            "gross_unsettled": str(
+                servicedb.gross_unsettled(ledger, servicedb.latest_closed(ledger), decode_weight)
+            ),
             "latency_ratio_p50": overall["latency_ratio_p50"],
             "latency_ratio_p95": overall["latency_ratio_p95"],
             "paid_total": None if state.total_claimed is None else str(state.total_claimed),
@@ -265,10 +264,7 @@ def selection_view(ledger: Ledger, settings: Settings, now: int) -> dict[str, An
     the last ``selection_window_seconds``; ties by the rig's key, so the order is stable."""
     window = settings.selection_window_seconds
     windows = servicedb.rig_windows(ledger, now - window, now)
-    online = {
-        (row[0], row[1] or row[0])
-        for row in servicedb.pool_work(ledger, now, settings.online_seconds).rows
-    }
+    online = servicedb.online_rigs(ledger, now - settings.online_seconds)
     scored = [
         (key, w, value)
         for key, w in windows.items()
@@ -335,9 +331,9 @@ def miner_view(
     unsettled = max(0, earned - earned * bps // BPS - penalty - debt)
     settings_row = servicedb.miner_settings(ledger, address)
     work = servicedb.miner_work(ledger, address, now)
-    overall = _rig_stats(work.rows, now, settings.online_seconds)
+    overall = _rig_stats(_total(work), now - work.since, None, now, settings.online_seconds)
     regions = servicedb.rig_regions(ledger, address)
-    rigs = _rigs(work.rows, now, settings.online_seconds, _windows(ledger, settings, now))
+    rigs = _rigs(work, now, settings.online_seconds, _windows(ledger, settings, now))
     rig_list = []
     for (_, node), r in sorted(rigs.items()):
         rig_list.append(

@@ -37,6 +37,7 @@ from livepool.ledger.schema import (
     payout_settings,
     push_batches,
     receipts,
+    rigs,
     verdicts,
 )
 
@@ -169,9 +170,26 @@ def has_receipts(conn: Connection) -> bool:
 
 
 def receipt_paying(conn: Connection, address: str) -> str | None:
-    """The id of some receipt that pays ``address``, or ``None``."""
-    query = select(receipts.c.id).where(receipts.c.transcoder == address).limit(1)
-    return conn.execute(query).scalar()
+    """The id of some receipt that pays ``address``, or ``None``.
+
+    ``rigs`` (keyed by miner) says whether there is one without a scan; then the search
+    starts at the epoch of the miner's first receipt (receipts are indexed by epoch
+    only). A miner whose receipts were all archived is named by its first rig."""
+    g = rigs.c
+    first = conn.execute(
+        select(g.node, g.first_seen).where(g.transcoder == address).order_by(g.first_seen).limit(1)
+    ).first()
+    if first is None:
+        return None
+    config = read_config(conn)
+    epoch = max(0, (int(first.first_seen) - config.genesis) // config.epoch_seconds)
+    query = (
+        select(receipts.c.id)
+        .where(receipts.c.credited_epoch >= epoch, receipts.c.transcoder == address)
+        .limit(1)
+    )
+    found = conn.execute(query).scalar()
+    return found if found is not None else f"(archived) of rig {first.node}"
 
 
 # --- closing an epoch ------------------------------------------------------------------------

@@ -350,8 +350,10 @@ rig_hours = Table(
     Index("ix_rig_hours_hour", "hour"),
 )
 
-#: One row per rig ever seen: first and last ``finished_at``, first ``received_at``, the
-#: last region named, segments in all.
+#: One row per rig ever seen: first and last ``finished_at``, first ``received_at``,
+#: segments in all, and the region of its latest receipt that names one (``region_at``:
+#: that receipt's ``finished_at``; on a tie the greater region, so the row does not
+#: depend on the order receipts arrived in).
 rigs = Table(
     "rigs",
     metadata,
@@ -362,6 +364,7 @@ rigs = Table(
     Column("first_received", BigInteger, nullable=False),
     Column("segments", BigInteger, nullable=False),
     Column("region", String(64)),
+    Column("region_at", BigInteger),
 )
 
 #: Per (credited epoch, miner, ``pixels_per_unit``): Σ pixels × price of the ok,

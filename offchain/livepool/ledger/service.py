@@ -3,8 +3,11 @@
 Reads and writes three tables of schema version 3: orchestrator tokens (only a
 SHA-256 of each secret is stored), the audit trail of signed payout-settings changes,
 and each miner's settings nonce and gas cap. It also holds the read queries behind the
-pool, miner, rig and epoch views. The routes never contain SQL; this module never
-speaks HTTP. Amounts come back as ``int`` (wei), never floats.
+pool, miner, rig and epoch views: their work statistics read the counters kept at ingest
+(``rig_hours``, ``rigs``, ``miner_value``, the latest price: :mod:`.counters`), never a
+scan of ``receipts``; only verdicts (rare) are joined to their receipts by primary key.
+The routes never contain SQL; this module never speaks HTTP. Amounts come back as
+``int`` (wei), never floats.
 """
 
 from __future__ import annotations
@@ -27,15 +30,20 @@ from sqlalchemy import (
 )
 
 from livepool.errors import LedgerError
+from livepool.ledger import counters
 from livepool.ledger.database import Ledger
 from livepool.ledger.schema import (
+    RATIO_BUCKETS,
     api_tokens,
     balances,
     commission_changes,
+    miner_value,
     nodes,
     payout_settings,
     push_batches,
     receipts,
+    rig_hours,
+    rigs,
     settings_nonces,
     settings_signatures,
     verdicts,
@@ -50,11 +58,15 @@ __all__ = [
     "create_token",
     "epoch_page",
     "first_receipt_time",
+    "gross_unsettled",
+    "hour_of",
     "latest_balances",
     "list_tokens",
     "miner_seen",
     "miner_settings",
     "miner_work",
+    "online_rigs",
+    "pool_totals",
     "pool_work",
     "push_tx_costs",
     "revoke_token",
@@ -288,10 +300,10 @@ def latest_balances(ledger: Ledger, address: str, epochs_: Iterable[int]) -> dic
 
 def miner_seen(ledger: Ledger, address: str) -> tuple[int, int] | None:
     """``(first_seen, last_seen)`` over the miner's receipts (finished_at), or ``None``."""
-    r = receipts.c
+    g = rigs.c
     with ledger.read() as conn:
         row = conn.execute(
-            select(func.min(r.finished_at), func.max(r.finished_at)).where(r.transcoder == address)
+            select(func.min(g.first_seen), func.max(g.last_seen)).where(g.transcoder == address)
         ).first()
         if row is None or row[0] is None:
             in_balances = conn.execute(
@@ -304,28 +316,37 @@ def miner_seen(ledger: Ledger, address: str) -> tuple[int, int] | None:
 def first_receipt_time(ledger: Ledger) -> int | None:
     """When the pool first saw work (the earliest ``received_at``)."""
     with ledger.read() as conn:
-        value = conn.execute(select(func.min(receipts.c.received_at))).scalar()
+        value = conn.execute(select(func.min(rigs.c.first_received))).scalar()
     return None if value is None else int(value)
+
+
+def _open_values(
+    conn: Connection, after_epoch: int | None, address: str | None
+) -> list[tuple[int, str, int, int, int]]:
+    """``miner_value`` rows credited after ``after_epoch``: ``(epoch, miner, ppu,
+    encoded value, decoded value)``; summed in Python (on SQLite they are decimal text)."""
+    v = miner_value.c
+    where = [v.credited_epoch > (-1 if after_epoch is None else after_epoch)]
+    if address is not None:
+        where.append(v.transcoder == address)
+    rows = conn.execute(
+        select(v.credited_epoch, v.transcoder, v.pixels_per_unit, v.encoded_value, v.decoded_value)
+        .where(*where)
+    )  # fmt: skip
+    return [(int(e), str(t), int(p), int(enc), int(dec)) for e, t, p, enc, dec in rows]
 
 
 def unsettled_value(
     ledger: Ledger, address: str, after_epoch: int | None, decode_weight: Fraction
 ) -> tuple[int, int]:
     """Gross value (wei, floored once) and failed-verdict value of ``address``'s receipts
-    credited after ``after_epoch`` (the open epochs): ``(gross, penalised_value)``."""
+    credited after ``after_epoch`` (the open epochs): ``(gross, penalised_value)``.
+
+    The gross comes from the ``miner_value`` counters; the failed-verdict part joins the
+    (rare) verdicts to their receipts by primary key."""
     r = receipts.c
     start = -1 if after_epoch is None else after_epoch
     ok = (r.status == "ok") & r.flagged.is_(None)
-    query = (
-        select(
-            r.price_per_unit,
-            r.pixels_per_unit,
-            func.sum(r.pixels_encoded),
-            func.sum(r.pixels_decoded),
-        )
-        .where(r.credited_epoch > start, r.transcoder == address, ok)
-        .group_by(r.price_per_unit, r.pixels_per_unit)
-    )
     failed = (
         select(r.price_per_unit, r.pixels_per_unit, r.pixels_encoded, r.pixels_decoded)
         .select_from(verdicts.join(receipts, verdicts.c.receipt_id == r.id))
@@ -334,132 +355,155 @@ def unsettled_value(
     gross = Fraction(0)
     lost = Fraction(0)
     with ledger.read() as conn:
-        for price, ppu, enc, dec in conn.execute(query):
-            gross += Fraction((int(enc) + decode_weight * int(dec)) * int(price), int(ppu))
+        for _, _, ppu, enc, dec in _open_values(conn, after_epoch, address):
+            gross += Fraction(enc + decode_weight * dec, ppu)
         for price, ppu, enc, dec in conn.execute(failed):
             lost += Fraction((int(enc) + decode_weight * int(dec)) * int(price), int(ppu))
     return int(gross), int(lost)
 
 
+def gross_unsettled(ledger: Ledger, after_epoch: int | None, decode_weight: Fraction) -> int:
+    """The pool's gross (wei) in the epochs credited after ``after_epoch`` (those not yet
+    closed): Σ over (epoch, miner) of ⌊Σ billable pixels × price / pixels_per_unit⌋ of
+    the ok, plausible receipts, as the closes will credit it before verdicts."""
+    per_miner: dict[tuple[int, str], Fraction] = defaultdict(Fraction)
+    with ledger.read() as conn:
+        for epoch, miner, ppu, enc, dec in _open_values(conn, after_epoch, None):
+            per_miner[(epoch, miner)] += Fraction(enc + decode_weight * dec, ppu)
+    return sum(int(value) for value in per_miner.values())
+
+
 # --- work statistics -----------------------------------------------------------------------
+
+HOUR: Final = 3_600
+WEEK: Final = 7 * 86_400
+
+
+def hour_of(t: int) -> int:
+    """The start of the hour ``t`` falls in: the key of ``rig_hours``."""
+    return t - t % HOUR
 
 
 @dataclass(slots=True)
 class MinerWork:
-    """A miner's (or the pool's) receipts in a window, as plain rows for statistics."""
+    """A miner's (or the pool's) work from the hourly counters.
 
-    rows: list[tuple[Any, ...]]  # (transcoder, node, region, finished_at, duration_ms,
-    #                               latency_ms, pixels_encoded, status, flagged)
+    ``rigs``: per rig, the sums of the hours overlapping the window (from ``since``, the
+    start of the first hour, to ``until``); ``seen``: per rig of ``rigs``, its last
+    ``finished_at`` ever and region (from ``rigs``); ``series``: hour start → pixels of
+    the ok segments, for the hours overlapping the last 7 days."""
+
+    since: int
+    until: int
+    rigs: dict[tuple[str, str], RigWindow]
+    seen: dict[tuple[str, str], tuple[int, str | None]]
     flagged_verdicts: int
-    series: dict[int, int]  # hour start -> pixels encoded (ok segments)
+    series: dict[int, int]
 
 
-_WORK_COLUMNS: Final = (
-    receipts.c.transcoder,
-    receipts.c.node,
-    receipts.c.region,
-    receipts.c.finished_at,
-    receipts.c.duration_ms,
-    receipts.c.latency_ms,
-    receipts.c.pixels_encoded,
-    receipts.c.status,
-    receipts.c.flagged,
-)
+_HOUR_SUMS: Final = tuple(rig_hours.c[name] for name in counters.HOUR_SUMS)
+_N_RATIO: Final = len(RATIO_BUCKETS)
 
 
-def _series(conn: Connection, where: Sequence[Any], since: int) -> dict[int, int]:
-    r = receipts.c
-    hour = (r.finished_at // 3600).label("hour")
+def _windows(conn: Connection, since: int, until: int, *where: Any) -> dict[Any, RigWindow]:
+    h = rig_hours.c
     query = (
-        select(hour, func.sum(r.pixels_encoded))
-        .where(*where, r.finished_at >= since, r.status == "ok")
-        .group_by(hour)
+        select(h.transcoder, h.node, *(func.sum(c) for c in _HOUR_SUMS))
+        .where(h.hour >= hour_of(since), h.hour <= until, *where)
+        .group_by(h.transcoder, h.node)
     )
-    return {int(h) * 3600: int(p) for h, p in conn.execute(query)}
+    out: dict[Any, RigWindow] = {}
+    for transcoder, node, *sums in conn.execute(query):
+        (segments, failed, flagged, pixels, duration, latency, ok_duration, ok_latency,
+         *hist) = (int(x) for x in sums)  # fmt: skip
+        out[(transcoder, node)] = RigWindow(
+            segments=segments,
+            failed=failed,
+            pixels=pixels,
+            duration_ms=duration,
+            latency_ms=latency,
+            ratio_hist=hist[:_N_RATIO],
+            ms_hist=hist[_N_RATIO:],
+            flagged=flagged,
+            ok_duration_ms=ok_duration,
+            ok_latency_ms=ok_latency,
+        )
+    return out
 
 
-def _window(ledger: Ledger, conn: Connection, since: int) -> int:
-    """The first epoch a receipt finished at ``since`` or later can be credited to."""
-    config = ledger.read_config(conn)
-    return max(0, (since - config.genesis) // config.epoch_seconds)
+def _seen(conn: Connection, *where: Any) -> dict[tuple[str, str], tuple[int, str | None]]:
+    g = rigs.c
+    rows = conn.execute(select(g.transcoder, g.node, g.last_seen, g.region).where(*where))
+    return {(t, n): (int(last), region) for t, n, last, region in rows}
+
+
+def _series(conn: Connection, now: int, *where: Any) -> dict[int, int]:
+    h = rig_hours.c
+    query = (
+        select(h.hour, func.sum(h.pixels))
+        .where(h.hour >= hour_of(now - WEEK), h.hour <= now, *where)
+        .group_by(h.hour)
+    )
+    return {int(hour): int(p) for hour, p in conn.execute(query)}
 
 
 def miner_work(ledger: Ledger, address: str, now: int, window: int = 86_400) -> MinerWork:
-    """One miner's receipts finished in ``(now - window, now]`` and a 7-day hourly series."""
+    """One miner's rigs over the hours overlapping ``(now - window, now]``, the verdicts
+    against it received in that window, and its 7-day hourly series."""
     r = receipts.c
     since = now - window
     with ledger.read() as conn:
-        first = _window(ledger, conn, since)
-        rows = conn.execute(
-            select(*_WORK_COLUMNS).where(
-                r.credited_epoch >= first, r.transcoder == address, r.finished_at > since
-            )
-        ).all()
+        windows = _windows(conn, since, now, rig_hours.c.transcoder == address)
+        seen = _seen(conn, rigs.c.transcoder == address)
+        # Verdicts (rare) drive, each receipt found by its key: a join would let the
+        # planner scan receipts for the miner, which no index serves.
+        miner = select(r.transcoder).where(r.id == verdicts.c.receipt_id).scalar_subquery()
         flagged = conn.execute(
             select(func.count())
-            .select_from(verdicts.join(receipts, verdicts.c.receipt_id == r.id))
-            .where(r.transcoder == address, verdicts.c.received_at > since)
+            .select_from(verdicts)
+            .where(verdicts.c.received_at > since, miner == address)
         ).scalar()
-        week = now - 7 * 86_400
-        series = _series(
-            conn, [r.credited_epoch >= _window(ledger, conn, week), r.transcoder == address], week
-        )
-    return MinerWork([tuple(x) for x in rows], int(flagged or 0), series)
+        series = _series(conn, now, rig_hours.c.transcoder == address)
+    return MinerWork(
+        hour_of(since), now, windows, {k: seen[k] for k in windows}, int(flagged or 0), series
+    )
 
 
 def pool_work(ledger: Ledger, now: int, window: int = 86_400) -> MinerWork:
-    """Every receipt finished in ``(now - window, now]`` and the pool's 7-day series."""
-    r = receipts.c
+    """Every rig over the hours overlapping ``(now - window, now]``, and the pool's
+    7-day hourly series."""
     since = now - window
     with ledger.read() as conn:
-        first = _window(ledger, conn, since)
-        rows = conn.execute(
-            select(*_WORK_COLUMNS).where(r.credited_epoch >= first, r.finished_at > since)
-        ).all()
-        week = now - 7 * 86_400
-        series = _series(conn, [r.credited_epoch >= _window(ledger, conn, week)], week)
-    return MinerWork([tuple(x) for x in rows], 0, series)
+        windows = _windows(conn, since, now)
+        seen = _seen(conn)
+        series = _series(conn, now)
+    return MinerWork(hour_of(since), now, windows, {k: seen[k] for k in windows}, 0, series)
+
+
+def online_rigs(ledger: Ledger, since: int) -> set[tuple[str, str]]:
+    """The rigs whose latest receipt finished after ``since`` (``rigs.last_seen``)."""
+    g = rigs.c
+    with ledger.read() as conn:
+        rows = conn.execute(select(g.transcoder, g.node).where(g.last_seen > since))
+        return {(t, n) for t, n in rows}
 
 
 def rig_windows(ledger: Ledger, since: int, until: int) -> dict[tuple[str, str], RigWindow]:
-    """Each rig's work over receipts finished in ``(since, until]``, keyed by
-    ``(transcoder, node)`` (the node is the transcoder's address when a receipt names
-    none). A failed segment, or one flagged by a verdict, counts as failed.
-
-    Computed from the receipts for now; per-rig hourly counters can replace the body
-    (same name, same signature, same answer at hour boundaries)."""
-    r = receipts.c
-    out: dict[tuple[str, str], RigWindow] = {}
+    """Each rig's work over the hours overlapping ``(since, until]`` (from the start of the
+    hour ``since`` falls in), keyed by ``(transcoder, node)`` (the node is the
+    transcoder's address when a receipt names none). A failed segment, or one flagged
+    implausible at ingest, counts as failed. Sums of ``rig_hours``: no receipt is read."""
     with ledger.read() as conn:
-        first = _window(ledger, conn, since)
-        rows = conn.execute(
-            select(
-                r.transcoder, r.node, r.status, r.flagged, r.pixels_encoded,
-                r.duration_ms, r.latency_ms,
-            ).where(r.credited_epoch >= first, r.finished_at > since, r.finished_at <= until)
-        )  # fmt: skip
-        for transcoder, node, status, flagged, pixels, duration, latency in rows:
-            window = out.setdefault((transcoder, node or transcoder), RigWindow())
-            window.record(
-                ok=status == "ok" and flagged is None,
-                pixels=int(pixels),
-                duration_ms=int(duration),
-                latency_ms=int(latency),
-            )
-    return out
+        return _windows(conn, since, until)
 
 
 def pool_totals(ledger: Ledger) -> dict[str, int]:
     """Miners and rigs the pool has ever seen."""
-    r = receipts.c
+    g = rigs.c
     with ledger.read() as conn:
-        miners = conn.execute(select(func.count(func.distinct(r.transcoder)))).scalar()
-        rigs = conn.execute(
-            select(func.count()).select_from(
-                select(r.transcoder, r.node).group_by(r.transcoder, r.node).subquery()
-            )
-        ).scalar()
-    return {"miners": int(miners or 0), "rigs": int(rigs or 0)}
+        miners = conn.execute(select(func.count(func.distinct(g.transcoder)))).scalar()
+        count = conn.execute(select(func.count()).select_from(rigs)).scalar()
+    return {"miners": int(miners or 0), "rigs": int(count or 0)}
 
 
 def rig_regions(ledger: Ledger, address: str) -> dict[str, tuple[str | None, int]]:
@@ -482,32 +526,6 @@ def push_tx_costs(ledger: Ledger) -> dict[str, tuple[int, int]]:
             str(tx).lower(): (int(cost), max(1, len(json.loads(miners))))
             for tx, cost, miners in rows
         }
-
-
-def gross_since(ledger: Ledger, since: int, decode_weight: Fraction) -> int:
-    """The pool's gross (wei) over receipts finished after ``since`` (ok, unflagged)."""
-    r = receipts.c
-    with ledger.read() as conn:
-        first = _window(ledger, conn, since)
-        rows = conn.execute(
-            select(
-                r.price_per_unit,
-                r.pixels_per_unit,
-                func.sum(r.pixels_encoded),
-                func.sum(r.pixels_decoded),
-            )
-            .where(
-                r.credited_epoch >= first,
-                r.finished_at > since,
-                r.status == "ok",
-                r.flagged.is_(None),
-            )
-            .group_by(r.price_per_unit, r.pixels_per_unit)
-        )
-        total = Fraction(0)
-        for price, ppu, enc, dec in rows:
-            total += Fraction((int(enc) + decode_weight * int(dec)) * int(price), int(ppu))
-    return int(total)
 
 
 def group_rows(rows: Iterable[tuple[Any, ...]], key: int) -> dict[Any, list[tuple[Any, ...]]]:
@@ -537,15 +555,10 @@ def commission_history(ledger: Ledger) -> list[tuple[int, int]]:
 
 
 def latest_price(ledger: Ledger) -> tuple[int, int] | None:
-    """``(price_per_unit, pixels_per_unit)`` of the most recently received receipt."""
-    r = receipts.c
+    """``(price_per_unit, pixels_per_unit)`` of the most recently received receipt (kept
+    at ingest: :func:`livepool.ledger.counters.latest_price`)."""
     with ledger.read() as conn:
-        row = conn.execute(
-            select(r.price_per_unit, r.pixels_per_unit)
-            .order_by(r.received_at.desc(), r.finished_at.desc())
-            .limit(1)
-        ).first()
-    return None if row is None else (int(row[0]), int(row[1]))
+        return counters.latest_price(conn)
 
 
 def receipt_orchestrators(ledger: Ledger, ids: Sequence[str]) -> dict[str, str]:

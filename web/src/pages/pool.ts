@@ -115,7 +115,7 @@ export function activityPanel(p: Panel, pool: Pool): void {
       ["Pixels/s, 7 d avg", formatPixelRate(s.pixels_per_second.week)],
       ["Segments, 24 h", formatInt(s.segments_24h)],
       ["Failed, 24 h", formatPercent(s.failed_rate_24h, 2)],
-      ["Earned by the pool, 24 h", eth(s.gross_24h)],
+      ["Earned, epochs not yet closed", eth(s.gross_unsettled)],
       ["Latency ratio p50 / p95", `${formatRatio(s.latency_ratio_p50)} / ${formatRatio(s.latency_ratio_p95)}`],
     ]),
   );
