@@ -131,9 +131,7 @@ def configure(
         if config.fee_address != old.fee_address and config.fee_address is not None:
             paid = queries.receipt_paying(conn, config.fee_address)
             if paid is not None:
-                raise ValidationError(
-                    f"fee_address: {config.fee_address} is paid by receipt {paid!r}"
-                )
+                raise ValidationError(f"fee_address: {config.fee_address} is paid by {paid}")
         queries.write_config(conn, config)
         if commission_bps is not None:
             if type(commission_bps) is not int or not 0 <= commission_bps <= 10_000:

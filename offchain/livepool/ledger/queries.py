@@ -170,7 +170,7 @@ def has_receipts(conn: Connection) -> bool:
 
 
 def receipt_paying(conn: Connection, address: str) -> str | None:
-    """The id of some receipt that pays ``address``, or ``None``.
+    """Some receipt that pays ``address`` (``receipt 'id'``), or ``None``.
 
     ``rigs`` (keyed by miner) says whether there is one without a scan; then the search
     starts at the epoch of the miner's first receipt (receipts are indexed by epoch
@@ -189,7 +189,9 @@ def receipt_paying(conn: Connection, address: str) -> str | None:
         .limit(1)
     )
     found = conn.execute(query).scalar()
-    return found if found is not None else f"(archived) of rig {first.node}"
+    if found is not None:
+        return f"receipt {found!r}"
+    return f"archived receipts of rig {first.node!r}"
 
 
 # --- closing an epoch ------------------------------------------------------------------------
