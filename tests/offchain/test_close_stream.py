@@ -20,7 +20,7 @@ import pytest
 
 from livepool import epochs, ingest
 from livepool.errors import ValidationError
-from livepool.ledger import Ledger
+from livepool.ledger import Ledger, queries
 from livepool.simulate import simulate
 from livepool.statement import DigestSorter, digest_set
 
@@ -119,3 +119,39 @@ def test_digest_sorter_refuses_duplicates_and_bad_lengths(tmp_path: Any) -> None
     assert os.listdir(tmp_path) == []
     with pytest.raises(ValidationError, match="not 32 bytes"):
         DigestSorter().add(b"\x01" * 31)
+
+
+def _oracle(items: list[dict[str, Any]]) -> dict[tuple[str, int, str, bool], list[int]]:
+    """Per (miner, ppu, status, flag): [Σ enc·price, Σ dec·price, Σ enc, Σ dec, n], one
+    receipt at a time (these receipts carry no renditions: none is flagged)."""
+    out: dict[tuple[str, int, str, bool], list[int]] = {}
+    for r in items:
+        acc = out.setdefault(
+            (r["transcoder"], r["pixels_per_unit"], r["status"], False), [0, 0, 0, 0, 0]
+        )
+        enc, dec, price = r["pixels_encoded"], r["pixels_decoded"], r["price_per_unit"]
+        for i, v in enumerate((enc * price, dec * price, enc, dec, 1)):
+            acc[i] += v
+    return out
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["ordinary", "prices past 18 digits and pixels past 2**43", "64-bit sums overflow"],
+)
+def test_epoch_sums_are_exact_on_every_path(ledger: Ledger, make_receipt: Any, case: str) -> None:
+    """SQLite sums in SQL what it can sum exactly, in Python the rest, and all in Python
+    when a sum would overflow 64 bits; PostgreSQL in NUMERIC. Each gives the oracle's."""
+    items = [make_receipt(n, status="failed" if n % 11 == 0 else "ok") for n in range(60)]
+    if case != "ordinary":
+        big = 10**13 if case.startswith("prices") else (1 << 42) + 5
+        for n in range(60, 72):
+            price = 2**100 + n if (case.startswith("prices") and n % 2) else 10**18 - 1 - n
+            items.append(
+                make_receipt(n, pixels_encoded=big, pixels_decoded=big - n, price_per_unit=price)
+            )
+    report = ingest.ingest_receipts(ledger, items)
+    assert report.receipts == len(items)
+    with ledger.read() as conn:
+        got = queries.epoch_sums(conn, 0)
+    assert got == _oracle(items)

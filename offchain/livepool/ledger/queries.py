@@ -13,6 +13,7 @@ the single writer gives the same guarantee.
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Final
@@ -250,8 +251,7 @@ def epoch_sums(conn: Connection, number: int) -> EpochSums:
     groups (miners), not the receipts.
 
     PostgreSQL sums in ``NUMERIC`` (exact) with a hash aggregate. SQLite's integers stop
-    at 2**63 (and overflow silently into floats in a product), so there it is one pass
-    of the epoch index with the sums in Python.
+    at 2**63 (a product past it silently becomes a float): see :func:`_sqlite_sums`.
     """
     dbapi: Any = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
@@ -266,12 +266,64 @@ def epoch_sums(conn: Connection, number: int) -> EpochSums:
             return {
                 (t, int(ppu), *_KINDS[kind]): [int(x) for x in sums] for t, ppu, kind, *sums in cur
             }
+    return _sqlite_sums(dbapi, number)
+
+
+#: SQLite: a price of at most 18 digits (< 2**60) is cut into three 20-bit limbs, and a
+#: pixel count below 2**43 times a limb stays below 2**63, so each product is an exact
+#: integer; SQLite's ``sum()`` raises on an integer overflow rather than rounding.
+_LIMB_BITS: Final = 20
+_SAFE_PIXELS: Final = 1 << 43
+_SAFE_SQL: Final = (
+    f"length(price_per_unit) <= 18 AND pixels_encoded < {_SAFE_PIXELS} "
+    f"AND pixels_decoded < {_SAFE_PIXELS}"
+)
+_P: Final = "CAST(price_per_unit AS INTEGER)"
+_LIMBS: Final = (f"({_P} & 1048575)", f"(({_P} >> 20) & 1048575)", f"({_P} >> 40)")
+_SQLITE_SUMS: Final = (
+    f"SELECT transcoder, pixels_per_unit, {_KIND_SQL}, "
+    + ", ".join(f"sum(pixels_{c} * {limb})" for c in ("encoded", "decoded") for limb in _LIMBS)
+    + ", sum(pixels_encoded), sum(pixels_decoded), count(*) FROM receipts "
+    f"WHERE credited_epoch = ? AND {_SAFE_SQL} GROUP BY 1, 2, 3"
+)
+_SQLITE_ROWS: Final = (
+    f"SELECT transcoder, pixels_per_unit, {_KIND_SQL}, price_per_unit, pixels_encoded, "
+    "pixels_decoded FROM receipts WHERE credited_epoch = ?"
+)
+
+
+def _sqlite_sums(dbapi: Any, number: int) -> EpochSums:
+    """SQLite: the database sums what it can sum exactly (``_SAFE_SQL`` rows, in limbs),
+    Python the rest (prices over 18 digits, huge pixel counts); should a sum overflow
+    64 bits after all, the whole epoch is summed in Python, one pass, row by row."""
+    sums: EpochSums = {}
+    try:
+        rows = dbapi.execute(_SQLITE_SUMS, (number,)).fetchall()
+    except sqlite3.OperationalError as exc:
+        if "overflow" not in str(exc):
+            raise
+        return _python_sums(dbapi, _SQLITE_ROWS, (number,))
+    for t, ppu, kind, e0, e1, e2, d0, d1, d2, enc, dec, n in rows:
+        _add(sums, (t, int(ppu), *_KINDS[kind]), [
+            e0 + (e1 << _LIMB_BITS) + (e2 << 2 * _LIMB_BITS),
+            d0 + (d1 << _LIMB_BITS) + (d2 << 2 * _LIMB_BITS),
+            enc, dec, n,
+        ])  # fmt: skip
+    rest = _python_sums(dbapi, f"{_SQLITE_ROWS} AND NOT ({_SAFE_SQL})", (number,))
+    for key, acc in rest.items():
+        _add(sums, key, acc)
+    return sums
+
+
+def _add(sums: EpochSums, key: tuple[str, int, str, bool], acc: list[int]) -> None:
+    old = sums.get(key)
+    sums[key] = acc if old is None else [a + b for a, b in zip(old, acc, strict=True)]
+
+
+def _python_sums(dbapi: Any, query: str, params: tuple[Any, ...]) -> EpochSums:
+    """The sums of :func:`epoch_sums` over ``query``'s rows, made in Python in one pass."""
     cur = dbapi.cursor()
-    cur.execute(
-        f"SELECT transcoder, pixels_per_unit, {_KIND_SQL}, price_per_unit, pixels_encoded, "
-        "pixels_decoded FROM receipts WHERE credited_epoch = ?",
-        (number,),
-    )
+    cur.execute(query, params)
     by_miner: dict[str, dict[tuple[str, int], list[int]]] = {}
     try:
         while batch := cur.fetchmany(SCAN_BATCH):
@@ -294,9 +346,7 @@ def epoch_sums(conn: Connection, number: int) -> EpochSums:
     sums: EpochSums = {}
     for t, groups in by_miner.items():
         for (ppu, kind), acc in groups.items():
-            key = (t, int(ppu), *_KINDS[kind])
-            old = sums.get(key)  # one ppu spelt two ways: never stored so, but exact anyway
-            sums[key] = acc if old is None else [a + b for a, b in zip(old, acc, strict=True)]
+            _add(sums, (t, int(ppu), *_KINDS[kind]), acc)
     return sums
 
 
