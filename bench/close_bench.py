@@ -372,9 +372,14 @@ def print_tables(results: list[tuple[str, int, int, dict[str, Any] | str]]) -> N
                 f"| {median:.2f} | {peak:,.0f} | {before:,.0f} | {ratio} | {ratio_rss} |"
             )
         same = "" if case["same_data"] else " (statement data hashes DIFFER)"
-        roots.append(f"- {kind}, {receipts:,} receipts: root {case['root']}{same}")
+        closes = sum(len(runs) for runs in case["closes"].values())
+        versions = " and ".join(case["closes"])
+        roots.append(
+            f"- {kind}, {receipts:,} receipts: root {case['root']} "
+            f"({closes} closes, {versions} code){same}"
+        )
     if roots:
-        print("\nEvery close of a case gave the same root:\n")
+        print("\nRoots (every close of a case gave the same; old and new where both ran):\n")
         print("\n".join(roots))
     sys.stdout.flush()
 

@@ -45,6 +45,6 @@ def test_close_bench_old_and_new_agree(tmp_path: Path) -> None:
         timeout=120,
     )
     assert run.returncode == 0, run.stderr[-2000:]
-    assert "Every close of a case gave the same root" in run.stdout
+    assert "(2 closes, old and new code)" in run.stdout
     assert "| sqlite | 2,000 | 50 | old |" in run.stdout
     assert "| sqlite | 2,000 | 50 | new |" in run.stdout
