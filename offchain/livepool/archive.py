@@ -61,7 +61,7 @@ from livepool.accounting import EpochTally, MinerBalance, settle_epoch
 from livepool.errors import LedgerError, LivepoolError, ValidationError
 from livepool.hashing import keccak256
 from livepool.humantime import relative
-from livepool.ledger import Ledger, queries
+from livepool.ledger import Ledger, counters, queries
 from livepool.publish import statement_path, tree_path
 from livepool.receipts import (
     canonical_receipt_bytes,
@@ -440,7 +440,12 @@ def _archive_epoch(ledger: Ledger, c: Candidate, folder: Path, now: int) -> Arch
                 f"verdicts for it, the statement {s.receipts.count} and {s.verdicts.count}: "
                 "nothing deleted"
             )
+        # The counters must have seen every row before any leaves (SQLite counts after
+        # storing); then SQLite's rowid cursor comes down to what is left.
+        while counters.catch_up(conn, counters.CATCH_UP_BATCH) == counters.CATCH_UP_BATCH:
+            pass
         deleted = queries.delete_archived_rows(conn, number)
+        counters.lower_cursor(conn)
         queries.record_archive(conn, row)
     return Archived(
         number,

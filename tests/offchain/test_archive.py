@@ -149,6 +149,28 @@ def test_archive__later_epoch__releases_the_receipt_its_verdict_kept(
     assert (result.checked, result.problems) == ([0, 1], [])
 
 
+def _rig_segments(ledger):
+    with ledger.read() as conn:
+        return conn.exec_driver_sql("SELECT coalesce(sum(segments), 0) FROM rigs").scalar()
+
+
+def test_archive__everything__new_receipts_still_counted(ledger, make_receipt, pool, folders):
+    """The service's counters outlive retention, and on SQLite (counted after storing, by
+    rowid) new rows numbered from 1 again in an emptied table are still counted."""
+    two_epochs(ledger, make_receipt, pool)
+    counted = _rig_segments(ledger)
+    assert counted == ledger.count(receipts) == 45
+    publish(ledger, folders[0])
+    run_archive(ledger, folders, old_enough(pool, 1))
+    assert ledger.count(receipts) == 0
+    assert _rig_segments(ledger) == counted  # history stays
+    report = ingest_receipts(
+        ledger, [make_receipt(100 + n, finished_at=day(pool, 40, n)) for n in range(5)]
+    )
+    assert report.receipts == 5
+    assert _rig_segments(ledger) == counted + 5
+
+
 def test_archive__run_again__skips_what_is_archived(ledger, make_receipt, pool, folders):
     two_epochs(ledger, make_receipt, pool)
     publish(ledger, folders[0])

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from sqlalchemy import inspect, select, text
 
 from livepool import epochs
+from livepool import ingest as ingest_module
 from livepool.ingest import ingest_receipts
 from livepool.ledger import Ledger, counters
 from livepool.ledger import service as servicedb
@@ -389,3 +390,48 @@ def test_rigs__region_tie__same_answer_whatever_the_arrival_order(ledger, make_r
     got = assert_counters_match(ledger)
 
     assert got["rigs"][(MINERS[0], "rig-x")]["region"] == "us"  # the greater on a tie
+
+
+# --- SQLite: counted after storing (the catch-up) ----------------------------------------------
+
+
+def test_sqlite_catch_up__a_crash_before_counting__the_next_ingest_counts_each_once(
+    ledger, make_receipt, monkeypatch
+):
+    """SQLite counts after storing; a crash between the two loses nothing and counts
+    nothing twice. (PostgreSQL counts in each chunk's transaction: the same test shows
+    nothing is left behind there.)"""
+    calls = []
+    real = counters.catch_up
+
+    def crash_once(conn, limit=counters.CATCH_UP_BATCH):
+        calls.append(limit)
+        if len(calls) == 1:
+            raise RuntimeError("killed before counting")
+        return real(conn, limit)
+
+    monkeypatch.setattr(counters, "catch_up", crash_once)
+    if ledger.is_sqlite:
+        with pytest.raises(RuntimeError, match="killed before counting"):
+            ingest_receipts(ledger, [make_receipt(n) for n in range(40)], chunk_size=7)
+        with ledger.read() as conn:  # stored, not counted yet
+            assert stored(conn)["rig_hours"] == {}
+            assert oracle(conn)["rig_hours"] != {}
+    else:
+        ingest_receipts(ledger, [make_receipt(n) for n in range(40)], chunk_size=7)
+        assert calls == []  # counted chunk by chunk, nothing left to catch up
+    ingest_receipts(ledger, [make_receipt(n) for n in range(30, 50)])  # 10 repeats, 10 new
+    assert_counters_match(ledger)
+    assert ingest_module.catch_up_counters(ledger) == 0  # nothing left behind
+
+
+def test_sqlite_catch_up__in_batches__each_row_once(ledger, make_receipt, monkeypatch):
+    monkeypatch.setattr(counters, "CATCH_UP_BATCH", 6)
+    limits = []
+    real = counters.catch_up
+    monkeypatch.setattr(
+        counters, "catch_up", lambda conn, limit: limits.append(limit) or real(conn, limit)
+    )
+    ingest_receipts(ledger, [make_receipt(n) for n in range(25)], chunk_size=10)
+    assert_counters_match(ledger)
+    assert limits == ([6] * 5 if ledger.is_sqlite else [])  # 6+6+6+6+1: five batches
