@@ -26,6 +26,21 @@ def test_receipts__new_batch__each_accepted(client, tokens, ledger):
     assert ledger.count(receipts) == before + 3
 
 
+def _counted_segments(ledger) -> int:
+    with ledger.read() as conn:
+        return int(conn.exec_driver_sql("SELECT coalesce(sum(segments), 0) FROM rigs").scalar())
+
+
+def test_receipts__new_batch__counted_for_the_views_before_the_answer(client, tokens, ledger):
+    before = _counted_segments(ledger)
+    batch = [fresh(10 + i) for i in range(4)]
+    response = client.post("/v1/receipts", json={"receipts": batch}, headers=tokens.ours)
+    assert response.json()["accepted"] == 4
+    assert _counted_segments(ledger) == before + 4
+    client.post("/v1/receipts", json={"receipts": batch}, headers=tokens.ours)  # a retry
+    assert _counted_segments(ledger) == before + 4
+
+
 def test_receipts__mixed_batch__outcome_per_item(client, tokens, ledger):
     client.post("/v1/receipts", json={"receipts": [fresh(0), fresh(1)]}, headers=tokens.ours)
     before = ledger.count(receipts)

@@ -118,6 +118,7 @@ def _store(service: Service, orchestrator: str, items: list[bytes], kind: str) -
     writer = _ingest._Writer(ledger, report, chunk_size=len(items) + 1)
     if checked:
         writer.write(checked)
+        _ingest.catch_up_counters(ledger)  # SQLite counts after storing (ledger.counters)
     results = []
     metrics = service.metrics
     for index in range(len(items)):
