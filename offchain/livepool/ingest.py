@@ -584,7 +584,7 @@ def ingest_receipts(
 
 def catch_up_counters(ledger: Ledger) -> int:
     """SQLite: count every receipt stored but not counted yet (one transaction per
-    200,000); return how many. Ingest does it at its end; run it after a crash. No-op on
+    1,000,000); return how many. Ingest does it at its end; run it after a crash. No-op on
     PostgreSQL, which counts in each chunk's transaction."""
     if not ledger.is_sqlite:
         return 0
