@@ -59,6 +59,7 @@ bench: setup  ## run the benchmarks and print their tables (BENCH_ARGS=--quick: 
 	$(VENV)/bin/python bench/merkle_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--sizes 10000$(comma)100000,)
 	$(VENV)/bin/python bench/ingest_bench.py $(BENCH_ARGS)
 	$(VENV)/bin/python bench/close_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--quick,--big)
+	$(VENV)/bin/python bench/write_path_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--held 10000 --receipts 50000 --rounds 1,--held 10000 --receipts 300000)
 	$(VENV)/bin/python bench/api_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--seconds 3,)
 
 fuzz: setup  ## the stateful contract fuzzer with 2,000 sequences, 10× CI's (~45 min)
