@@ -291,6 +291,16 @@ def build(
                     f"{written / (now - started):,.0f} rows/s"
                 )
                 last_note = now
+    if counting and ledger.is_sqlite:
+        # Counted chunk by chunk above: tell SQLite's catch-up (schema 4) it has nothing
+        # left, or the first ingest into this ledger would count it all again.
+        from livepool.ledger import counters  # type: ignore[attr-defined,unused-ignore]
+
+        cursor = getattr(counters, "COUNTED_ROWID", None)
+        if cursor is not None:
+            with ledger.transaction() as conn:
+                top = conn.exec_driver_sql("SELECT max(rowid) FROM receipts").scalar()
+                queries.set_meta(conn, cursor, str(top or 0))
     with ledger.transaction() as conn:
         queries.insert_verdicts(
             conn,
