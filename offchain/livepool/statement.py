@@ -35,6 +35,7 @@ from fractions import Fraction
 from itertools import pairwise
 from typing import Annotated, Any, Final, Literal
 
+import numpy as np
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
 
@@ -256,6 +257,24 @@ def digest_set(digests: Iterable[bytes], *, presorted: bool = False) -> DigestSe
     return DigestSet(count=count, digest="0x" + hasher.hexdigest())
 
 
+def _sorted_unique(data: bytes) -> bytes:
+    """32-byte items of ``data`` sorted bytewise, concatenated; refuses a duplicate.
+
+    numpy sorts them as fixed-width ``S32`` strings: for items of one width its order is
+    bytewise order (it pads with NULs, which all these are already as long as), ~2× faster
+    than ``sorted`` over ``bytes`` objects, with no object per digest."""
+    items = np.sort(np.frombuffer(data, dtype="S32"))
+    same = np.flatnonzero(items[1:] == items[:-1])
+    if same.size:
+        raise ValidationError(f"digest: duplicate: 0x{_item_at(items, int(same[0])).hex()}")
+    return items.tobytes()
+
+
+def _item_at(items: Any, index: int) -> bytes:
+    """The ``index``-th 32-byte item of an ``S32`` array, NULs included."""
+    return bytes(items[index : index + 1].tobytes())
+
+
 class DigestSorter:
     """:func:`digest_set` for any number of digests in bounded memory (a streaming close).
 
@@ -325,11 +344,7 @@ class DigestSorter:
                         data = f.read() + data
                 if not data:
                     continue
-                items = sorted(data[i : i + 32] for i in range(0, len(data), 32))
-                for a, b in pairwise(items):
-                    if a == b:
-                        raise ValidationError(f"digest: duplicate: 0x{a.hex()}")
-                hasher.update(b"".join(items))
+                hasher.update(_sorted_unique(data))
                 buffer.clear()
         finally:
             if self._spill is not None:

@@ -101,6 +101,10 @@ def test_digest_sorter_spills_and_agrees_with_digest_set(tmp_path: Any) -> None:
     rng = random.Random(3)
     digests = [rng.randbytes(32) for _ in range(5_000)]
     digests += [bytes([7]) + rng.randbytes(31) for _ in range(500)]  # one crowded bucket
+    # NULs where fixed-width strings pad: trailing, leading, and prefixes of one another
+    digests += [bytes([9]) + bytes(30) + bytes([k]) for k in range(4)]
+    digests += [bytes([9]) + bytes([k]) + bytes(30) for k in range(1, 4)]
+    digests += [bytes(32), bytes(31) + b"\x01", b"\x01" + bytes(31)]
     sorter = DigestSorter(memory=32 * 700, directory=str(tmp_path))  # spills ~8 times
     for d in digests[:100]:
         sorter.add(d)
