@@ -71,7 +71,7 @@ from livepool.receipts import (
     parse_verdict,
     plausibility,
 )
-from livepool.statement import DigestSet, MinerEntry, Statement, digest_set, load_statement
+from livepool.statement import DigestSet, DigestSorter, MinerEntry, Statement, load_statement
 
 __all__ = [
     "ARCHIVE_NAME",
@@ -334,14 +334,13 @@ def read_lines(path: Path) -> Iterator[bytes]:
 def _digest_sets(lines: Iterable[bytes]) -> tuple[DigestSet, DigestSet]:
     """The receipts' and verdicts' digest sets of an archive's lines (no parsing: a
     receipt line is its canonical bytes, a verdict line wraps its canonical bytes)."""
-    receipt_digests: list[bytes] = []
-    verdict_digests: list[bytes] = []
+    receipt_digests, verdict_digests = DigestSorter(), DigestSorter()
     for line in lines:
         if line.startswith(_VERDICT_PREFIX) and line.endswith(b"}"):
-            verdict_digests.append(keccak256(line[len(_VERDICT_PREFIX) : -1]))
+            verdict_digests.add(keccak256(line[len(_VERDICT_PREFIX) : -1]))
         else:
-            receipt_digests.append(keccak256(line))
-    return digest_set(receipt_digests), digest_set(verdict_digests)
+            receipt_digests.add(keccak256(line))
+    return receipt_digests.result(), verdict_digests.result()
 
 
 def _file_matches(path: Path, s: Statement) -> str | None:
@@ -558,8 +557,7 @@ class _EpochScan:
 def _scan(number: int, s: Statement, lines: Iterable[bytes]) -> _EpochScan:
     out = _EpochScan()
     settings = s.settings.to_settings()
-    receipt_digests: list[bytes] = []
-    verdict_digests: list[bytes] = []
+    receipt_digests, verdict_digests = DigestSorter(), DigestSorter()
     for index, line in enumerate(lines, 1):
         where = f"epoch {number}: archive line {index}"
         if line.startswith(_VERDICT_PREFIX):
@@ -574,7 +572,7 @@ def _scan(number: int, s: Statement, lines: Iterable[bytes]) -> _EpochScan:
             canonical = canonical_verdict_bytes(verdict)
             if line != _VERDICT_PREFIX + canonical + b"}":
                 out.problems.append(f"{where}: verdict not in canonical form")
-            verdict_digests.append(keccak256(canonical))
+            verdict_digests.add(keccak256(canonical))
             out.verdict_targets.append(verdict.receipt_id)
             continue
         try:
@@ -589,7 +587,7 @@ def _scan(number: int, s: Statement, lines: Iterable[bytes]) -> _EpochScan:
                 f"{where}: receipt {rid!r} finished at {finished_at}, after epoch {number}'s "
                 "window: it cannot be credited to it"
             )
-        receipt_digests.append(keccak256(line))
+        receipt_digests.add(keccak256(line))
         acc = out.groups.setdefault(facts[:5], [0, 0, 0])
         acc[0] += facts[5]
         acc[1] += facts[6]
@@ -599,7 +597,7 @@ def _scan(number: int, s: Statement, lines: Iterable[bytes]) -> _EpochScan:
         ("verdicts", verdict_digests, s.verdicts),
     ):
         try:
-            got = digest_set(digests)
+            got = digests.result()
         except ValidationError as exc:
             out.problems.append(f"epoch {number}: archived {what}: {exc}")
             continue

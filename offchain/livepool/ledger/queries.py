@@ -72,7 +72,6 @@ __all__ = [
     "list_payout_settings",
     "previous_balances",
     "read_config",
-    "receipt_digests",
     "receipt_paying",
     "receipt_row",
     "record_archive",
@@ -408,12 +407,6 @@ def charge_pushes(conn: Connection, number: int) -> list[tuple[int, list[str]]]:
     if rows:
         conn.execute(p.update().where(p.c.charged_epoch.is_(None)).values(charged_epoch=number))
     return [(int(cost), json.loads(miners)) for cost, miners in rows]
-
-
-def receipt_digests(conn: Connection, number: int) -> Iterator[bytes]:
-    """The digests of the receipts credited to ``number``."""
-    query = select(receipts.c.digest).where(receipts.c.credited_epoch == number)
-    return (bytes(d) for (d,) in conn.execute(query))
 
 
 def verdict_digests(conn: Connection, number: int) -> Iterator[bytes]:
